@@ -1,0 +1,101 @@
+/** Sources: everything that brings data into the workspace (events, reference data, enrichment). */
+import { UserError } from '../cli/errors.ts';
+import type { Workspace } from '../store/index.ts';
+import { expandInputs } from './inputs.ts';
+import {
+  type Enrichment,
+  emptyCounts,
+  type IngestCounts,
+  type IngestProgress,
+  ingestFiles,
+} from './ocsf/ingest.ts';
+import { ocsf } from './ocsf/parse.ts';
+import {
+  currentSettings,
+  loadCatalog,
+  loadKeys,
+  loadPeople,
+  loadServices,
+  loadSettings,
+  type ReferenceLoad,
+} from './reference/index.ts';
+import type { EventSource } from './source.ts';
+
+export { expandInputs } from './inputs.ts';
+export type { Enrichment, IngestCounts, IngestProgress, InputFile } from './ocsf/ingest.ts';
+export { addCounts, emptyCounts, ingestFile, ingestFiles } from './ocsf/ingest.ts';
+export type { EventSource } from './source.ts';
+
+/** Event formats by name (`vigil ingest --format`). */
+export const eventSources = new Map<string, EventSource>([[ocsf.name, ocsf]]);
+
+export interface ReferenceFiles {
+  people?: string | undefined;
+  keys?: string | undefined;
+  services?: string | undefined;
+  catalog?: string | undefined;
+  settings?: string | undefined;
+}
+
+export interface IngestRequest {
+  format?: string;
+  reference?: ReferenceFiles;
+  onProgress?: (p: IngestProgress) => void;
+}
+
+/** Enrichment expressions; filled in by the enrichment module once its tables are loaded. */
+let enrichmentProvider: ((ws: Workspace) => Promise<Enrichment>) | null = null;
+
+export function setEnrichmentProvider(p: (ws: Workspace) => Promise<Enrichment>): void {
+  enrichmentProvider = p;
+}
+
+const NO_ENRICHMENT: Enrichment = {
+  country: 'reported_country',
+  asn: 'reported_asn',
+  as_org: "''",
+  net_class: "''",
+};
+
+/**
+ * Loads reference data first (settings, catalog, roster, keys, services: later loads may rely on
+ * earlier ones), then events in the requested format.
+ */
+export async function ingestInputs(
+  ws: Workspace,
+  paths: readonly string[],
+  req: IngestRequest = {},
+): Promise<{ counts: IngestCounts; reference: ReferenceLoad[] }> {
+  const engine = ws.engine;
+  const reference: ReferenceLoad[] = [];
+  const r = req.reference ?? {};
+  if (r.settings) reference.push(await loadSettings(engine, r.settings));
+  if (r.catalog) reference.push(await loadCatalog(engine, r.catalog));
+  if (r.people) reference.push(await loadPeople(engine, r.people));
+  if (r.keys) reference.push(await loadKeys(engine, r.keys));
+  if (r.services) reference.push(await loadServices(engine, r.services));
+  if (paths.length === 0) return { counts: emptyCounts(), reference };
+
+  const format = req.format ?? 'ocsf';
+  const source = eventSources.get(format);
+  if (!source) {
+    throw new UserError(
+      `unknown format "${format}"`,
+      `Known formats: ${[...eventSources.keys()].join(', ')}.`,
+    );
+  }
+  const settings = await currentSettings(engine);
+  const enrichment = enrichmentProvider ? await enrichmentProvider(ws) : NO_ENRICHMENT;
+  const { files, cleanup } = await expandInputs(paths);
+  try {
+    const counts = await ingestFiles(engine, files, {
+      source,
+      enrichment,
+      maxLineBytes: settings.ingest.max_line_bytes,
+      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    });
+    return { counts, reference };
+  } finally {
+    cleanup();
+  }
+}

@@ -1,0 +1,201 @@
+import type { Dialect } from '../../store/index.ts';
+import type { EventSource } from '../source.ts';
+
+/**
+ * OCSF JSON lines are parsed inside the engine: one `JSONExtract` into a named tuple per line (a
+ * single pass over the text), then typed. JavaScript never sees an event on this path.
+ *
+ * The query yields every `events` column plus `reason` / `detail` ('' for a storable line), so the
+ * caller routes rows to `events` or `quarantine` from one read of the input.
+ */
+
+/** Where a line came from, bound as parameters. */
+export const SOURCE_PARAMS = { file: 'String', label: 'String', maxLine: 'UInt64' } as const;
+
+const SESSION = `Tuple(uid Nullable(String), credential_uid Nullable(String), created_time Nullable(Int64),
+  expiration_time Nullable(Int64), issuer Nullable(String))`;
+
+/** The OCSF fields Vigil maps (spec/inputs.md), as one extraction type. */
+const EVENT_TUPLE = `Tuple(
+  time Variant(Int64, Float64, String),
+  class_uid Nullable(Int64), activity_id Nullable(Int64), status_id Nullable(Int64),
+  actor Tuple(user Tuple(uid Nullable(String), type Nullable(String)), session ${SESSION}),
+  user Tuple(uid Nullable(String), type Nullable(String)),
+  session ${SESSION},
+  src_endpoint Tuple(ip Nullable(String), location Tuple(country Nullable(String)),
+    autonomous_system Tuple(number Nullable(Int64), name Nullable(String))),
+  http_request Tuple(http_method Nullable(String), url Tuple(path Nullable(String)), user_agent Nullable(String)),
+  api Tuple(operation Nullable(String), request Tuple(uid Nullable(String))),
+  resources Array(Tuple(uid Nullable(String), type Nullable(String))),
+  http_response Tuple(code Nullable(Int64), length Nullable(Int64)),
+  metadata Tuple(uid Nullable(String)),
+  is_mfa Nullable(Bool))`;
+
+/** Top-level keys that map to columns; every other key is kept verbatim in `unmapped`. */
+const MAPPED_KEYS = [
+  'time',
+  'class_uid',
+  'activity_id',
+  'status_id',
+  'actor',
+  'user',
+  'session',
+  'src_endpoint',
+  'http_request',
+  'api',
+  'resources',
+  'http_response',
+  'metadata',
+  'is_mfa',
+];
+
+/** Earliest and latest plausible event times (epoch ms): outside them the time is unparseable. */
+const MIN_MS = 946684800000; // 2000-01-01
+const MAX_MS = 4102444800000; // 2100-01-01
+
+/**
+ * Epoch ms from the `time` variant: integer ms (or seconds, if it is too small to be ms), a float,
+ * a numeric string, or an RFC 3339 string.
+ */
+const TIME_MS = `multiIf(
+  variantType(j.time) = 'Int64', if(j.time.Int64 < 100000000000, j.time.Int64 * 1000, j.time.Int64),
+  variantType(j.time) = 'Float64', toInt64(if(j.time.Float64 < 1e11, j.time.Float64 * 1000, j.time.Float64)),
+  variantType(j.time) = 'String',
+    if(match(j.time.String, '^[0-9]+$'), toInt64OrNull(j.time.String),
+      toUnixTimestamp64Milli(parseDateTime64BestEffortOrNull(j.time.String, 3, 'UTC'))),
+  NULL)`;
+
+/** The principal: `actor.user.uid` on API Activity, `user.uid` on Authentication. Numbers count as ids. */
+const ACTOR = `if(class_uid = 3002,
+  ifNull(j.user.uid, nullIf(JSONExtractRaw(line, 'user', 'uid'), '')),
+  ifNull(j.actor.user.uid, nullIf(JSONExtractRaw(line, 'actor', 'user', 'uid'), '')))`;
+
+/** A required field's reason when it is null: absent, or present with a type that does not fit. */
+function requiredReason(path: string[]): string {
+  const args = path.map((p) => `'${p}'`).join(', ');
+  return `if(JSONHas(line, ${args}), 'wrong_type', 'missing_field')`;
+}
+
+/**
+ * SELECT over `file({file}, 'LineAsString')`: the typed event columns plus `reason`, `detail` and
+ * `raw` (the line, only for rows that go to quarantine).
+ */
+export function parseSelect(d: Dialect, input: string): string {
+  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input)})`;
+}
+
+function parseExpressions(d: Dialect, input: string): string {
+  const ip = 'j.src_endpoint.ip';
+  const session = 'if(class_uid = 3002, j.session, j.actor.session)';
+  const unmapped = `arrayStringConcat(arrayMap(kv -> concat(toJSONString(kv.1), ':', kv.2),
+      arrayFilter(kv -> kv.1 NOT IN (${MAPPED_KEYS.map((k) => `'${k}'`).join(', ')}), JSONExtractKeysAndValuesRaw(line))), ',')`;
+  return `
+  SELECT
+    _row_number + 1 AS source_line,
+    length(line) AS line_bytes,
+    isValidUTF8(line) AS utf8_ok,
+    utf8_ok AND isValidJSON(line) AND startsWith(trimLeft(line), '{') AS json_ok,
+    JSONExtract(if(json_ok AND line_bytes <= {maxLine:UInt64}, line, '{}'), '${EVENT_TUPLE.replace(/\s+/g, ' ')}') AS j,
+    toUInt16(ifNull(j.class_uid, 0)) AS class_uid,
+    ${TIME_MS} AS time_ms,
+    ${ACTOR} AS actor,
+    toIPv6OrNull(ifNull(${ip}, '')) AS ip,
+    multiIf(
+      line_bytes > {maxLine:UInt64}, 'line_too_long',
+      trimBoth(line) = '', 'empty_line',
+      NOT utf8_ok, 'invalid_utf8',
+      NOT json_ok, 'invalid_json',
+      isNull(j.class_uid), ${requiredReason(['class_uid'])},
+      class_uid NOT IN (6003, 3002), 'unsupported_class',
+      variantType(j.time) = 'None', if(JSONHas(line, 'time'), 'bad_time', 'missing_field'),
+      isNull(time_ms) OR time_ms < ${MIN_MS} OR time_ms > ${MAX_MS}, 'bad_time',
+      isNull(j.activity_id), ${requiredReason(['activity_id'])},
+      isNull(j.status_id), ${requiredReason(['status_id'])},
+      isNull(actor) OR actor = '', if(class_uid = 3002, ${requiredReason(['user', 'uid'])}, ${requiredReason(['actor', 'user', 'uid'])}),
+      isNull(${ip}), ${requiredReason(['src_endpoint', 'ip'])},
+      isNull(ip), 'bad_ip',
+      class_uid = 6003 AND ifNull(j.api.operation, '') = '' AND ifNull(j.http_request.url.path, '') = '', 'missing_field',
+      '') AS reason,
+    multiIf(
+      reason = 'line_too_long', concat('line of ', toString(line_bytes), ' bytes exceeds the bound of ', toString({maxLine:UInt64})),
+      reason IN ('missing_field', 'wrong_type'), multiIf(
+        isNull(j.class_uid), 'class_uid', variantType(j.time) = 'None', 'time', isNull(j.activity_id), 'activity_id',
+        isNull(j.status_id), 'status_id', isNull(actor) OR actor = '', if(class_uid = 3002, 'user.uid', 'actor.user.uid'),
+        isNull(${ip}), 'src_endpoint.ip', 'api.operation or http_request.url.path'),
+      reason = 'bad_time', concat('time: ', substring(JSONExtractRaw(line, 'time'), 1, 64)),
+      reason = 'bad_ip', concat('src_endpoint.ip: ', substring(ifNull(${ip}, ''), 1, 64)),
+      reason = 'unsupported_class', concat('class_uid ', toString(class_uid), ' is not 6003 or 3002'),
+      '') AS detail,
+    if(reason = '', '', line) AS raw,
+    if(reason = '', 0, sipHash64(line)) AS line_hash,
+    -- event columns (meaningful only where reason = '')
+    if(reason = '', ifNull(nullIf(j.metadata.uid, ''), concat('h:', hex(sipHash128(line)))), '') AS event_id,
+    ${d.sqlFromEpochMs('ifNull(time_ms, 0)')} AS time,
+    toUInt8(ifNull(j.activity_id, 0)) AS activity_id,
+    toUInt8(ifNull(j.status_id, 0)) AS status_id,
+    ifNull(actor, '') AS actor_uid,
+    ifNull(if(class_uid = 3002, j.user.type, j.actor.user.type), '') AS actor_type,
+    ifNull(${session}.uid, '') AS token_id,
+    ifNull(${session}.credential_uid, '') AS key_id,
+    ifNull(${session}.created_time, 0) AS token_created_ms,
+    ifNull(${session}.expiration_time, 0) AS token_expires_ms,
+    ifNull(${session}.issuer, '') AS issuer,
+    ifNull(ip, toIPv6('::')) AS src_ip,
+    ifNull(j.src_endpoint.location.country, '') AS reported_country,
+    toUInt32(ifNull(j.src_endpoint.autonomous_system.number, 0)) AS reported_asn,
+    upper(ifNull(j.http_request.http_method, '')) AS http_method,
+    ifNull(j.http_request.url.path, '') AS url_path,
+    ifNull(j.http_request.user_agent, '') AS user_agent,
+    ifNull(j.api.operation, '') AS operation,
+    ifNull(j.api.request.uid, '') AS request_id,
+    arrayMap(r -> ifNull(r.uid, ''), arrayFilter(r -> isNotNull(r.uid), j.resources)) AS subject_ids,
+    arrayMap(r -> lower(ifNull(r.type, '')), arrayFilter(r -> isNotNull(r.uid), j.resources)) AS subject_types,
+    toUInt16(ifNull(j.http_response.code, 0)) AS http_status,
+    toUInt64(greatest(ifNull(j.http_response.length, 0), 0)) AS response_bytes,
+    toInt8(if(isNull(j.is_mfa), -1, toUInt8(j.is_mfa))) AS is_mfa,
+    {label:String} AS source_file,
+    now() AS ingested_at,
+    if(reason = '', ${unmapped}, '') AS unmapped_pairs
+  FROM ${input}`;
+}
+
+/** The columns of `events`, in the order the stage produces them. */
+export const EVENT_COLUMNS = [
+  'event_id',
+  'time',
+  'class_uid',
+  'activity_id',
+  'status_id',
+  'actor_uid',
+  'actor_type',
+  'token_id',
+  'key_id',
+  'token_created_ms',
+  'token_expires_ms',
+  'issuer',
+  'src_ip',
+  'reported_country',
+  'reported_asn',
+  'http_method',
+  'url_path',
+  'user_agent',
+  'operation',
+  'request_id',
+  'subject_ids',
+  'subject_types',
+  'http_status',
+  'response_bytes',
+  'is_mfa',
+  'source_file',
+  'source_line',
+  'ingested_at',
+] as const;
+
+/** What the stage keeps: the event columns plus routing and quarantine fields. */
+const STAGE_COLUMNS = [...EVENT_COLUMNS, 'reason', 'detail', 'raw', 'line_hash', 'unmapped_pairs'];
+
+export const ocsf: EventSource = {
+  name: 'ocsf',
+  description: 'OCSF 1.x JSON lines: API Activity (6003) and Authentication (3002)',
+  parseSelect,
+};

@@ -1,0 +1,13 @@
+import type { Dialect } from '../store/index.ts';
+
+/**
+ * An event source: a format the engine can read line by line into the one event model. Each
+ * source (OCSF, nginx JSON, CloudTrail…) is a `parseSelect` that turns `file(…, 'LineAsString')`
+ * into the stage columns (every `events` column plus reason/detail/raw/line_hash); ingest,
+ * quarantine, dedup and reconciliation are shared.
+ */
+export interface EventSource {
+  readonly name: string;
+  readonly description: string;
+  parseSelect(d: Dialect, input: string): string;
+}

@@ -1,0 +1,1 @@
+export { Dialect, ModernDialect } from './dialect.ts';

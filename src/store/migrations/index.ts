@@ -1,0 +1,9 @@
+import { events } from './0001_events.ts';
+import { reference } from './0002_reference.ts';
+import { enrichment } from './0003_enrichment.ts';
+import type { Migration } from './types.ts';
+
+export type { Migration } from './types.ts';
+
+/** In version order. Add a file per change; never edit a released migration. */
+export const migrations: Migration[] = [events, reference, enrichment];
