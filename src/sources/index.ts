@@ -1,6 +1,7 @@
 /** Sources: everything that brings data into the workspace (events, reference data, enrichment). */
 import { UserError } from '../cli/errors.ts';
 import type { Workspace } from '../store/index.ts';
+import { loadIpDatabase, sqlEnrichAddresses } from './enrich/index.ts';
 import { expandInputs } from './inputs.ts';
 import {
   type Enrichment,
@@ -43,20 +44,6 @@ export interface IngestRequest {
   onProgress?: (p: IngestProgress) => void;
 }
 
-/** Enrichment expressions; filled in by the enrichment module once its tables are loaded. */
-let enrichmentProvider: ((ws: Workspace) => Promise<Enrichment>) | null = null;
-
-export function setEnrichmentProvider(p: (ws: Workspace) => Promise<Enrichment>): void {
-  enrichmentProvider = p;
-}
-
-const NO_ENRICHMENT: Enrichment = {
-  country: 'reported_country',
-  asn: 'reported_asn',
-  as_org: "''",
-  net_class: "''",
-};
-
 /**
  * Loads reference data first (settings, catalog, roster, keys, services: later loads may rely on
  * earlier ones), then events in the requested format.
@@ -85,12 +72,12 @@ export async function ingestInputs(
     );
   }
   const settings = await currentSettings(engine);
-  const enrichment = enrichmentProvider ? await enrichmentProvider(ws) : NO_ENRICHMENT;
+  await loadIpDatabase(engine);
   const { files, cleanup } = await expandInputs(paths);
   try {
     const counts = await ingestFiles(engine, files, {
       source,
-      enrichment,
+      enrichment: sqlEnrichAddresses,
       maxLineBytes: settings.ingest.max_line_bytes,
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });

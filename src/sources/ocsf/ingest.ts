@@ -28,13 +28,11 @@ export interface IngestProgress {
   seconds: number;
 }
 
-/** SQL expressions over a stage row (its `src_ip`, `reported_*`) that fill the enrichment columns. */
-export interface Enrichment {
-  country: string;
-  asn: string;
-  as_org: string;
-  net_class: string;
-}
+/**
+ * Builds a SELECT that enriches addresses: given a SELECT of `ip`, yields ip, country, asn,
+ * as_org, net_class (see `sources/enrich`).
+ */
+export type Enrichment = (addresses: string) => string;
 
 export interface IngestOptions {
   source: EventSource;
@@ -114,19 +112,26 @@ export async function ingestFile(
        LIMIT 1 BY reason, line_hash`,
       params,
     );
-    const e = opts.enrichment;
     if ((summary?.valid ?? 0) > 0) {
+      // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
+      // only where the database has nothing.
+      await engine.exec(
+        `CREATE TABLE ${stage}_addr ENGINE = Memory AS
+         ${opts.enrichment(`SELECT DISTINCT src_ip AS ip FROM ${stage} WHERE reason = ''`)}`,
+      );
       await engine.exec(
         `INSERT INTO events (${EVENT_COLUMNS.join(', ')}, unmapped, country, asn, as_org, net_class)
-         SELECT ${EVENT_COLUMNS.join(', ')}, if(unmapped_pairs = '', '', concat('{', unmapped_pairs, '}')),
-           ${e.country}, ${e.asn}, ${e.as_org}, ${e.net_class}
-         FROM ${stage}
-         WHERE reason = ''
-           AND event_id NOT IN (
+         SELECT ${EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')},
+           if(s.unmapped_pairs = '', '', concat('{', s.unmapped_pairs, '}')),
+           if(a.country != '', a.country, s.reported_country), if(a.asn != 0, a.asn, s.reported_asn), a.as_org, a.net_class
+         FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON s.src_ip = a.ip
+         WHERE s.reason = ''
+           AND s.event_id NOT IN (
              SELECT event_id FROM events
              WHERE time BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}
                AND event_id IN (SELECT event_id FROM ${stage} WHERE reason = ''))
-         LIMIT 1 BY event_id`,
+         LIMIT 1 BY s.event_id
+         SETTINGS join_use_nulls = 0`,
         { lo: summary!.lo, hi: summary!.hi },
       );
     }
@@ -161,6 +166,7 @@ export async function ingestFile(
     return counts;
   } finally {
     await engine.exec(`DROP TABLE IF EXISTS ${stage}`);
+    await engine.exec(`DROP TABLE IF EXISTS ${stage}_addr`);
   }
 }
 

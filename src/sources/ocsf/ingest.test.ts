@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
+import type { Workspace } from '../../store/index.ts';
+import { tempFile, tempWorkspace } from '../../store/testing.ts';
+import { type IngestCounts, ingestInputs } from '../index.ts';
+
+const testdata = path.join(import.meta.dirname, 'testdata');
+const golden = (name: string) => path.join(testdata, name);
+
+function reconciles(c: IngestCounts): void {
+  assert.equal(
+    c.read,
+    c.stored + c.quarantined + c.duplicates,
+    `counts do not reconcile: ${JSON.stringify(c)}`,
+  );
+}
+
+const base = {
+  time: 1750732365123,
+  class_uid: 6003,
+  activity_id: 2,
+  status_id: 1,
+  actor: { user: { uid: 'c-1' } },
+  src_endpoint: { ip: '1.2.3.4' },
+  api: { operation: 'GetProfile' },
+};
+const line = (over: Record<string, unknown>) => JSON.stringify({ ...base, ...over });
+
+describe('OCSF ingest', () => {
+  let ws: Workspace & { dispose(): Promise<void> };
+  before(async () => {
+    ws = await tempWorkspace();
+  });
+  after(async () => {
+    await ws.dispose();
+  });
+
+  test('golden API Activity and Authentication files are stored with typed columns', async () => {
+    const { counts } = await ingestInputs(ws, [
+      golden('api-activity.golden.jsonl'),
+      golden('authentication.golden.jsonl'),
+    ]);
+    assert.deepEqual(counts, { read: 5, stored: 5, quarantined: 0, duplicates: 0, by_reason: {} });
+    const rows = await ws.engine.query<Record<string, unknown>>(
+      `SELECT event_id, toString(time) AS t, class_uid, activity_id, status_id, actor_uid, actor_type, token_id, key_id,
+         token_created_ms, token_expires_ms, issuer, ${ws.engine.dialect.sqlIpToString('src_ip')} AS ip, reported_country,
+         reported_asn, http_method, url_path, user_agent, operation, request_id, subject_ids, subject_types, http_status,
+         response_bytes, is_mfa, source_line, unmapped
+       FROM events ORDER BY time, event_id`,
+    );
+    const api = rows.find((r) => r.event_id === 'evt-api-1')!;
+    assert.deepEqual(api, {
+      event_id: 'evt-api-1',
+      t: '2025-06-24 02:32:45.123',
+      class_uid: 6003,
+      activity_id: 2,
+      status_id: 1,
+      actor_uid: 'c-000042',
+      actor_type: 'Customer',
+      token_id: 'tok-9f2c',
+      key_id: 'k-cust-2024',
+      token_created_ms: 1750732000000,
+      token_expires_ms: 1750735600000,
+      issuer: 'https://login.example.com',
+      ip: '223.38.12.7',
+      reported_country: 'KR',
+      reported_asn: 9644,
+      http_method: 'GET',
+      url_path: '/v1/me/addresses',
+      user_agent: 'ShopApp/5.2 (iPhone; iOS 17.5)',
+      operation: 'GetShippingAddresses',
+      request_id: 'req-1',
+      subject_ids: ['c-000042', 'r-000901', 'r-000902'],
+      subject_types: ['customer', 'recipient', 'recipient'],
+      http_status: 200,
+      response_bytes: 1832,
+      is_mfa: -1,
+      source_line: 1,
+      unmapped: '{"category_uid":6,"severity_id":1}',
+    });
+    // RFC 3339 time, IPv6 address, lower-case method, no metadata.uid (derived id).
+    const v6 = rows.find((r) => r.actor_uid === 'c-000043')!;
+    assert.equal(v6.t, '2025-06-24 03:12:46.500');
+    assert.equal(v6.ip, '2001:e60:1234::5');
+    assert.equal(v6.http_method, 'GET');
+    assert.match(String(v6.event_id), /^h:[0-9A-F]{32}$/);
+    // Enriched at ingest: a Korean carrier address, an internal address.
+    const enriched = await ws.engine.query<{
+      ip: string;
+      country: string;
+      asn: number;
+      as_org: string;
+      net_class: string;
+    }>(
+      `SELECT DISTINCT ${ws.engine.dialect.sqlIpToString('src_ip')} AS ip, country, asn, as_org, net_class
+       FROM events WHERE ip IN ('223.38.12.7', '10.20.30.40') ORDER BY ip`,
+    );
+    assert.deepEqual(enriched, [
+      { ip: '10.20.30.40', country: 'ZZ', asn: 0, as_org: '', net_class: 'private' },
+      { ip: '223.38.12.7', country: 'KR', asn: 9644, as_org: 'SK Telecom', net_class: 'mobile' },
+    ]);
+    const auth = rows.find((r) => r.event_id === 'evt-auth-1')!;
+    assert.equal(auth.class_uid, 3002);
+    assert.equal(auth.actor_uid, 'c-000042');
+    assert.equal(auth.token_id, 'tok-9f2c');
+    assert.equal(auth.key_id, 'k-cust-2024');
+    assert.equal(auth.is_mfa, 1);
+  });
+
+  test('re-ingesting the same files stores nothing twice', async () => {
+    const { counts } = await ingestInputs(ws, [
+      golden('api-activity.golden.jsonl'),
+      golden('authentication.golden.jsonl'),
+    ]);
+    assert.deepEqual(counts, { read: 5, stored: 0, quarantined: 0, duplicates: 5, by_reason: {} });
+    const [row] = await ws.engine.query<{ n: number }>('SELECT count() AS n FROM events');
+    assert.equal(row!.n, 5);
+  });
+
+  test('an overlapping file stores only its new lines; duplicates inside one file count once', async () => {
+    const old = fs.readFileSync(golden('api-activity.golden.jsonl'), 'utf8').trim().split('\n');
+    const fresh = line({ metadata: { uid: 'evt-new-1' } });
+    const file = tempFile('overlap.jsonl', [old[0], fresh, fresh, old[2]].join('\n'));
+    const { counts } = await ingestInputs(ws, [file]);
+    assert.deepEqual(counts, { read: 4, stored: 1, quarantined: 0, duplicates: 3, by_reason: {} });
+  });
+
+  test('every kind of bad line is quarantined with its reason and position; counts reconcile', async () => {
+    const bad = [
+      line({ metadata: { uid: 'ok-1' } }), // 1 good
+      '{"time": 1750732365123, "class_uid": 6003', // 2 invalid_json
+      Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), // 3 invalid_utf8
+      JSON.stringify({ ...base, actor: undefined }), // 4 missing_field actor.user.uid
+      line({ class_uid: 'six thousand' }), // 5 wrong_type class_uid
+      line({ time: 'last tuesday' }), // 6 bad_time
+      line({ src_endpoint: { ip: '300.1.2.3' } }), // 7 bad_ip
+      line({ class_uid: 4001 }), // 8 unsupported_class
+      '', // 9 empty_line
+      '[1, 2, 3]', // 10 not an object
+      line({
+        metadata: { uid: 'ok-2' },
+        api: {},
+        http_request: { http_method: 'GET', url: { path: '/v1/x' } },
+      }), // 11 good (path only)
+      line({ api: {} }), // 12 missing operation and path
+    ];
+    const content = Buffer.concat(
+      bad.flatMap((l) => [Buffer.isBuffer(l) ? l : Buffer.from(l), Buffer.from('\n')]),
+    );
+    const file = tempFile('bad.jsonl', content);
+    const { counts } = await ingestInputs(ws, [file]);
+    reconciles(counts);
+    assert.equal(counts.read, 12);
+    assert.equal(counts.stored, 2);
+    assert.deepEqual(counts.by_reason, {
+      bad_ip: 1,
+      bad_time: 1,
+      empty_line: 1,
+      invalid_json: 2,
+      invalid_utf8: 1,
+      missing_field: 2,
+      unsupported_class: 1,
+      wrong_type: 1,
+    });
+    const q = await ws.engine.query<{
+      source_line: number;
+      reason: string;
+      detail: string;
+      source_file: string;
+    }>(
+      'SELECT source_line, reason, detail, source_file FROM quarantine WHERE source_file = {f:String} ORDER BY source_line',
+      { f: file },
+    );
+    assert.deepEqual(
+      q.map((r) => [r.source_line, r.reason]),
+      [
+        [2, 'invalid_json'],
+        [3, 'invalid_utf8'],
+        [4, 'missing_field'],
+        [5, 'wrong_type'],
+        [6, 'bad_time'],
+        [7, 'bad_ip'],
+        [8, 'unsupported_class'],
+        [9, 'empty_line'],
+        [10, 'invalid_json'],
+        [12, 'missing_field'],
+      ],
+    );
+    assert.equal(q.find((r) => r.source_line === 4)!.detail, 'actor.user.uid');
+    assert.equal(q.find((r) => r.source_line === 5)!.detail, 'class_uid');
+    assert.equal(q.find((r) => r.source_line === 12)!.detail, 'api.operation or http_request.url.path');
+    // Quarantined lines are kept whole, bytes included.
+    const [raw] = await ws.engine.query<{ raw: string }>(
+      `SELECT hex(raw) AS raw FROM quarantine WHERE source_file = {f:String} AND source_line = 3`,
+      { f: file },
+    );
+    assert.equal(raw!.raw, '7B226122 3A22FFFE227D'.replace(' ', ''));
+    // Ingesting it again quarantines nothing new.
+    const again = (await ingestInputs(ws, [file])).counts;
+    assert.deepEqual([again.read, again.stored, again.quarantined, again.duplicates], [12, 0, 0, 12]);
+  });
+
+  test('epoch milliseconds, epoch seconds and RFC 3339 with offsets give the same instant', async () => {
+    const file = tempFile(
+      'times.jsonl',
+      [
+        line({ time: 1750732365123, metadata: { uid: 't-ms' } }),
+        line({ time: 1750732365, metadata: { uid: 't-s' } }),
+        line({ time: '2025-06-24T11:32:45.123+09:00', metadata: { uid: 't-rfc' } }),
+        line({ time: '1750732365123', metadata: { uid: 't-str' } }),
+      ].join('\n'),
+    );
+    const { counts } = await ingestInputs(ws, [file]);
+    assert.equal(counts.stored, 4);
+    const rows = await ws.engine.query<{ event_id: string; t: string }>(
+      `SELECT event_id, toString(time) AS t FROM events WHERE event_id LIKE 't-%' ORDER BY event_id`,
+    );
+    assert.deepEqual(rows, [
+      { event_id: 't-ms', t: '2025-06-24 02:32:45.123' },
+      { event_id: 't-rfc', t: '2025-06-24 02:32:45.123' },
+      { event_id: 't-s', t: '2025-06-24 02:32:45.000' },
+      { event_id: 't-str', t: '2025-06-24 02:32:45.123' },
+    ]);
+  });
+
+  test('gzip files are read by extension', async () => {
+    const text = [line({ metadata: { uid: 'gz-1' } }), line({ metadata: { uid: 'gz-2' } }), '{oops'].join(
+      '\n',
+    );
+    const file = tempFile('day.jsonl.gz', zlib.gzipSync(text));
+    const { counts } = await ingestInputs(ws, [file]);
+    assert.deepEqual([counts.read, counts.stored, counts.quarantined], [3, 2, 1]);
+  });
+
+  test('a 10 MB line is quarantined over the default bound, and stored when the bound allows it', async () => {
+    const big = line({ metadata: { uid: 'big-1' }, padding: 'x'.repeat(10 * 1024 * 1024) });
+    const file = tempFile('big.jsonl', `${big}\n${line({ metadata: { uid: 'small-1' } })}\n`);
+    const first = (await ingestInputs(ws, [file])).counts;
+    assert.deepEqual(first.by_reason, { line_too_long: 1 });
+    assert.equal(first.stored, 1);
+    const settings = tempFile('settings.yaml', 'ingest:\n  max_line_bytes: 16777216\n');
+    const second = (await ingestInputs(ws, [file], { reference: { settings } })).counts;
+    assert.equal(second.stored, 1);
+    const [row] = await ws.engine.query<{ n: number }>(
+      `SELECT length(unmapped) AS n FROM events WHERE event_id = 'big-1'`,
+    );
+    assert.ok(row!.n > 10 * 1024 * 1024);
+  });
+
+  test('folders and globs expand to their log files', async () => {
+    const dir = path.dirname(tempFile('a.jsonl', `${line({ metadata: { uid: 'dir-1' } })}\n`));
+    fs.writeFileSync(path.join(dir, 'b.jsonl'), `${line({ metadata: { uid: 'dir-2' } })}\n`);
+    fs.writeFileSync(path.join(dir, 'notes.md'), 'not a log');
+    const viaDir = (await ingestInputs(ws, [dir])).counts;
+    assert.deepEqual([viaDir.read, viaDir.stored], [2, 2]);
+    const viaGlob = (await ingestInputs(ws, [path.join(dir, '*.jsonl')])).counts;
+    assert.deepEqual([viaGlob.read, viaGlob.duplicates], [2, 2]);
+  });
+});
