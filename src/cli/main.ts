@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UserError) {
       process.stderr.write(`vigil: ${err.message}\n`);
       if (err.hint) process.stderr.write(`  ${err.hint}\n`);
-      const sub = program.commands.find((c) => c.name() === argv[0]);
+      const sub = program.commands.find((c) => argv.includes(c.name()));
       if (sub)
         process.stderr.write(
           `usage: vigil ${sub.name()} ${sub.usage()}  (vigil ${sub.name()} --help for more)\n`,

@@ -101,10 +101,20 @@ export class ChdbEngine implements Engine {
     for await (const chunk of stream) yield chunk.raw();
   }
 
+  /**
+   * Rows go in as JSON text through the `format()` table function rather than chDB's insert call:
+   * that call refuses to run when the process's stdin is a pipe (as in `vigil ingest -`).
+   */
   async insert(table: string, rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
+    const columns = Object.keys(rows[0]!);
     const payload = rows.map((r) => JSON.stringify(r)).join('\n');
-    await this.s.insert({ table, values: payload, format: 'JSONEachRow' });
+    const list = columns.map((c) => `\`${c}\``).join(', ');
+    await this.s.queryBindAsync(
+      `INSERT INTO ${table} (${list}) SELECT ${list} FROM format(JSONEachRow, {payload:String})`,
+      { payload },
+      { format: 'Null' },
+    );
   }
 
   async insertRaw(

@@ -76,6 +76,8 @@ export async function ingestFile(
 ): Promise<IngestCounts> {
   const started = Date.now();
   const ingestId = randomUUID();
+  const lap = (label: string) =>
+    process.env.VIGIL_TRACE_INGEST && process.stderr.write(`${label} ${Date.now() - started} ms\n`);
   const stage = `_ingest_stage_${process.pid}_${++stageSeq}`;
   const params = {
     file: input.path,
@@ -88,6 +90,7 @@ export async function ingestFile(
     `CREATE TABLE ${stage} ENGINE = Memory AS ${opts.source.parseSelect(engine.dialect, source)}`,
     params,
   );
+  lap('stage');
   try {
     const [summary] = await engine.query<{
       read: number;
@@ -112,6 +115,7 @@ export async function ingestFile(
        LIMIT 1 BY reason, line_hash`,
       params,
     );
+    lap('quarantine');
     if ((summary?.valid ?? 0) > 0) {
       // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
       // only where the database has nothing.
@@ -135,6 +139,7 @@ export async function ingestFile(
         { lo: summary!.lo, hi: summary!.hi },
       );
     }
+    lap('events');
     const stored = (await countRows(engine, 'events')) - before;
     const quarantined = (await countRows(engine, 'quarantine')) - quarantinedBefore;
     const reasons = await engine.query<{ reason: string; n: number }>(

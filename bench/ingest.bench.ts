@@ -1,0 +1,77 @@
+/**
+ * Ingest throughput: OCSF API Activity JSON lines from local disk into the event store, with
+ * validation, quarantine, dedup and IP enrichment, against a bare `INSERT … SELECT … FROM file()`
+ * of the same file into a table of the same shape (one JSON parse, no checks).
+ *
+ *   node --import tsx bench/ingest.bench.ts [events=2000000]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ingestInputs } from '../src/sources/index.ts';
+import { openWorkspace } from '../src/store/index.ts';
+
+const n = Number(process.argv[2] ?? 2_000_000);
+const skipBare = process.env.SKIP_BARE === '1';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-bench-'));
+const file = path.join(dir, 'api.jsonl');
+const ws = await openWorkspace(path.join(dir, 'ws'));
+const e = ws.engine;
+
+// The input is written by the engine itself: realistic field shapes, Korean carrier, broadband
+// and hosting addresses, 3 subjects per read, and 0.1 % malformed lines.
+let t = performance.now();
+await e.exec(`INSERT INTO FUNCTION file('${file}', 'LineAsString', 'line String')
+  SELECT if(number % 1000 = 999, concat('{"time": ', toString(number), ', "broken'),
+    concat('{"time":', toString(1750000000000 + number * 13),
+      ',"class_uid":6003,"activity_id":2,"status_id":1,"actor":{"user":{"uid":"c-', toString(number % 200000),
+      '","type":"Customer"},"session":{"uid":"tok-', toString(intDiv(number, 6)),
+      '","credential_uid":"k-cust-2025","created_time":', toString(1750000000000 + number * 13 - 60000),
+      ',"expiration_time":', toString(1750000000000 + number * 13 + 3540000), '}},"src_endpoint":{"ip":"',
+      multiIf(number % 10 < 6, IPv4NumToString(toUInt32(3726639104 + number % 65536)),
+              number % 10 < 9, IPv4NumToString(toUInt32(1885339648 + number % 1048576)),
+              IPv4NumToString(toUInt32(872415232 + number % 4096))),
+      '"},"http_request":{"http_method":"GET","url":{"path":"/v1/me/addresses"},"user_agent":"ShopApp/5.',
+      toString(number % 10), ' (iPhone)"},"api":{"operation":"GetShippingAddresses","request":{"uid":"req-', toString(number),
+      '"}},"resources":[{"uid":"c-', toString(number % 200000), '","type":"customer"},{"uid":"r-', toString(number % 300000),
+      '","type":"recipient"},{"uid":"r-', toString(number % 300001), '","type":"recipient"}],"http_response":{"code":200,"length":',
+      toString(1000 + number % 3000), '},"metadata":{"uid":"evt-', toString(number), '","product":{"name":"gateway"}}}'))
+  FROM numbers(${n})
+  SETTINGS engine_file_truncate_on_insert = 1`);
+const bytes = fs.statSync(file).size;
+console.log(
+  `input: ${n.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(0)} MB, written in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+);
+
+t = performance.now();
+const { counts } = await ingestInputs(ws, [file]);
+const vigilSeconds = (performance.now() - t) / 1000;
+console.log(`vigil ingest: ${JSON.stringify(counts)}`);
+
+// Bare engine: the same file, one typed JSON parse per line, straight into a table of the same shape.
+await e.exec('CREATE TABLE bare AS events');
+t = performance.now();
+await e.exec(`INSERT INTO bare (event_id, time, class_uid, activity_id, status_id, actor_uid, token_id, key_id, src_ip,
+    http_method, url_path, user_agent, operation, subject_ids, http_status, response_bytes, source_file, source_line)
+  SELECT j.metadata.uid, fromUnixTimestamp64Milli(j.time, 'UTC'), j.class_uid, j.activity_id, j.status_id, j.actor.user.uid,
+    j.actor.session.uid, j.actor.session.credential_uid, toIPv6OrDefault(j.src_endpoint.ip), j.http_request.http_method,
+    j.http_request.url.path, j.http_request.user_agent, j.api.operation, arrayMap(r -> r.uid, j.resources),
+    j.http_response.code, j.http_response.length, '${file}', _row_number
+  FROM (SELECT _row_number, JSONExtract(line, 'Tuple(time Int64, class_uid UInt16, activity_id UInt8, status_id UInt8,
+      actor Tuple(user Tuple(uid String), session Tuple(uid String, credential_uid String)), src_endpoint Tuple(ip String),
+      http_request Tuple(http_method String, url Tuple(path String), user_agent String), api Tuple(operation String),
+      resources Array(Tuple(uid String, type String)), http_response Tuple(code UInt16, length UInt64),
+      metadata Tuple(uid String))') AS j FROM file('${file}', 'LineAsString', 'line String'))`);
+const bareSeconds = (performance.now() - t) / 1000;
+
+const rate = (s: number) => Math.round(n / s).toLocaleString('en');
+console.log(
+  `vigil: ${vigilSeconds.toFixed(2)} s = ${rate(vigilSeconds)} events/s (validation, quarantine, dedup, enrichment)`,
+);
+console.log(
+  `bare INSERT … SELECT … FROM file(): ${bareSeconds.toFixed(2)} s = ${rate(bareSeconds)} events/s`,
+);
+console.log(`ratio vigil/bare rate: ${(bareSeconds / vigilSeconds).toFixed(2)}`);
+console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+await ws.close();
+fs.rmSync(dir, { recursive: true, force: true });
