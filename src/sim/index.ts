@@ -1,0 +1,15 @@
+/** The simulator's door: generate a month of shop traffic with known breaches hidden in it. */
+export { type Category, catalogYaml, OPERATIONS } from './catalog.ts';
+export { SCENARIOS } from './scenarios/index.ts';
+export {
+  DEFAULTS,
+  type ScenarioChoice,
+  ScenarioError,
+  type SimulationOptions,
+  type SimulationResult,
+  simulate,
+  truthDocument,
+  writeSimulation,
+} from './simulate.ts';
+export { type EventSink, JsonlFileSink, MemorySink } from './sink.ts';
+export type { Entity, EntityType } from './truth.ts';

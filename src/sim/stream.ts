@@ -1,0 +1,161 @@
+import { DAY, HOUR, utcDate } from './clock.ts';
+import { type ApiCall, type AuthCall, apiLine, authLine } from './ocsf.ts';
+import { Rng } from './rng.ts';
+import type { EventSink } from './sink.ts';
+import type { ScenarioTruth } from './truth.ts';
+import type { Subject } from './world.ts';
+
+/**
+ * An event waiting for its day to be written. The JSON text is built only at flush time: a
+ * line built early is a tree of string pieces that lives for a whole day and makes the garbage
+ * collector the bottleneck.
+ */
+interface Pending {
+  t: number;
+  time: number;
+  seq: number;
+  api: ApiCall | null;
+  auth: AuthCall | null;
+  withOperation: boolean;
+  truth: ScenarioTruth | undefined;
+}
+
+/** A stretch of time during which one of the API gateway's nodes had a wrong clock. */
+interface Skew {
+  from: number;
+  to: number;
+  offset: number;
+}
+
+const NO_SUBJECTS: readonly Subject[] = [];
+/** Share of events logged with only a URL path (no api.operation), as some gateways do. */
+const URL_ONLY = 0.03;
+const DUPLICATE = 0.001;
+/** One gateway node in this many is the one with the bad clock. */
+const SKEWED_NODE_SHARE = 1 / 8;
+
+/**
+ * Collects generated events, orders them by time and hands whole days to the sink. Generators
+ * may emit events past the current day (a session that runs over midnight); those wait for the
+ * next flush. Also adds the transport's mess: URL-only events, duplicate deliveries, clock skew.
+ */
+export class EventStream {
+  private pending: Pending[] = [];
+  private seq = 0;
+  private readonly mess: Rng;
+  private readonly skews: Skew[] = [];
+  written = 0;
+  bytes = 0;
+
+  constructor(
+    seed: number,
+    startMs: number,
+    days: number,
+    private readonly sink: EventSink,
+  ) {
+    this.mess = Rng.derive(seed, 'mess');
+    const windows = Math.max(1, Math.round(days / 10));
+    for (let i = 0; i < windows; i++) {
+      const from = startMs + this.mess.int(0, Math.max(0, days - 1)) * DAY + this.mess.int(0, 20) * HOUR;
+      const sign = this.mess.chance(0.5) ? 1 : -1;
+      this.skews.push({
+        from,
+        to: from + this.mess.int(2, 6) * HOUR,
+        offset: sign * this.mess.int(30_000, 90_000),
+      });
+    }
+  }
+
+  private skewAt(t: number): number {
+    for (const s of this.skews) {
+      if (t >= s.from && t < s.to && this.mess.next() < SKEWED_NODE_SHARE) return s.offset;
+    }
+    return 0;
+  }
+
+  api(call: ApiCall, truth?: ScenarioTruth): void {
+    const time = call.t + this.skewAt(call.t);
+    const withOperation = this.mess.next() >= URL_ONLY;
+    this.push({ t: call.t, time, seq: ++this.seq, api: call, auth: null, withOperation, truth });
+  }
+
+  auth(call: AuthCall, truth?: ScenarioTruth): void {
+    this.push({
+      t: call.t,
+      time: call.t,
+      seq: ++this.seq,
+      api: null,
+      auth: call,
+      withOperation: false,
+      truth,
+    });
+  }
+
+  private push(p: Pending): void {
+    this.pending.push(p);
+    if (this.mess.next() < DUPLICATE)
+      this.pending.push({ ...p, t: p.t + this.mess.int(0, 3000), truth: undefined });
+  }
+
+  /** Writes every event before `until` (true time) to the sink, in time order. */
+  async flush(until: number): Promise<void> {
+    const ready = sortByTime(this.takeBefore(until), until);
+    if (ready.length === 0) return;
+    const day = utcDate(until - 1);
+    const CHUNK = 4096;
+    const lines: string[] = [];
+    for (let i = 0; i < ready.length; i += CHUNK) {
+      lines.length = 0;
+      const end = Math.min(ready.length, i + CHUNK);
+      for (let j = i; j < end; j++) {
+        const p = ready[j];
+        const id = `ev-${p.seq.toString(36).padStart(7, '0')}`;
+        if (p.api) {
+          lines.push(apiLine(p.api, p.time, id, p.withOperation));
+          p.truth?.record(p.time, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
+        } else if (p.auth) {
+          lines.push(authLine(p.auth, p.time, id));
+          p.truth?.record(p.time, null, NO_SUBJECTS);
+        }
+      }
+      lines.push('');
+      const text = lines.join('\n');
+      this.bytes += text.length;
+      await this.sink.write(day, text);
+    }
+    this.written += ready.length;
+  }
+
+  private takeBefore(until: number): Pending[] {
+    const ready: Pending[] = [];
+    const keep: Pending[] = [];
+    for (const p of this.pending) (p.t < until ? ready : keep).push(p);
+    this.pending = keep;
+    return ready;
+  }
+
+  /** Events generated past the end of the period are dropped: the period is closed. */
+  discard(): number {
+    const n = this.pending.length;
+    this.pending = [];
+    return n;
+  }
+}
+
+const INDEX_BITS = 2 ** 23;
+
+/**
+ * Stable sort by true time. A comparator sort of a day's objects costs a function call per
+ * comparison; packing (time within the last two days, position) into one float and sorting a
+ * Float64Array natively is several times faster.
+ */
+function sortByTime(events: Pending[], until: number): Pending[] {
+  if (events.length >= INDEX_BITS) return events.sort((a, b) => a.t - b.t);
+  const base = until - 2 * DAY;
+  const keys = new Float64Array(events.length);
+  for (let i = 0; i < events.length; i++) keys[i] = Math.max(0, events[i].t - base) * INDEX_BITS + i;
+  keys.sort();
+  const out: Pending[] = new Array(events.length);
+  for (let i = 0; i < keys.length; i++) out[i] = events[keys[i] % INDEX_BITS];
+  return out;
+}
