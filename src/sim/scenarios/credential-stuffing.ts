@@ -35,7 +35,6 @@ export const credentialStuffing: Scenario = {
       const ua = desktopAgent(rng);
       origins.push({ ip, ua: JSON.stringify(ua) });
       truth.attacker('ip', ip);
-      truth.attacker('asn', `AS${network.asn}`);
     }
     return {
       day(ctx) {

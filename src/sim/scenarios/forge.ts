@@ -7,7 +7,7 @@ import { fillPath } from '../paths.ts';
 import { Rng } from '../rng.ts';
 import { newToken } from '../tokens.ts';
 import type { ScenarioTruth } from '../truth.ts';
-import type { Customer, Subject, World } from '../world.ts';
+import type { Customer, Person, SigningKey, Subject, World } from '../world.ts';
 import type { Params, ScenarioRun } from './types.ts';
 
 const { GetProfile, GetShippingAddresses, GetRecentOrders, GetDeliveryInstructions } = OPERATIONS;
@@ -20,6 +20,12 @@ export interface ForgeryConfig {
   agents: readonly string[];
   /** Seconds between the calls for one victim. */
   pace: [number, number];
+  /** The leaked signing key. */
+  key: (world: World) => SigningKey;
+  /** The insider who leaked it, when the story has one. */
+  insider?: (world: World) => Person;
+  /** Whether the user agents are the attacker's own tooling (not ones real customers send too). */
+  distinctiveAgents: boolean;
 }
 
 /**
@@ -35,18 +41,19 @@ export function forgery(
   truth: ScenarioTruth,
   rng: Rng,
 ): ScenarioRun {
-  const key = world.cast.appKey;
+  const key = config.key(world);
   truth.attacker('key', key.id);
-  truth.attacker('person', world.cast.departedAuthEngineer.id);
+  if (config.insider) truth.attacker('person', config.insider(world).id);
   const origins: { ip: string; ua: string }[] = [];
   for (let i = 0; i < params.addresses; i++) {
     const network = NETWORKS[config.networks[i % config.networks.length]];
     const ip = addressAt(network, rng.next());
     const ua = config.agents[i % config.agents.length];
     origins.push({ ip, ua: JSON.stringify(ua) });
+    // Attacker entities are what the attacker alone controls: its addresses and tooling, not the
+    // ASNs or app user agents it shares with real customers.
     truth.attacker('ip', ip);
-    truth.attacker('asn', `AS${network.asn}`);
-    truth.attacker('user_agent', ua);
+    if (config.distinctiveAgents) truth.attacker('user_agent', ua);
   }
   const taken = new Set<number>();
   return {

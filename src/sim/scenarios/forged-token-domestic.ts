@@ -10,7 +10,9 @@ const APP_AGENTS = [
 
 /**
  * The same forgery, but spread over many Korean broadband and carrier addresses with only a few
- * requests each, so nothing stands out per address or per country.
+ * requests each, so nothing stands out per address or per country. A different key leaked here
+ * (the web key, whose custodians are still employed; it is retired by the planned rotation partway
+ * through): a second, independent attacker, so eval can score it apart from the Coupang pattern.
  */
 export const forgedTokenDomestic: Scenario = {
   name: 'forged-token-domestic',
@@ -36,6 +38,8 @@ export const forgedTokenDomestic: Scenario = {
         networks: ['ktBroadband', 'skbBroadband', 'lguBroadband', 'sktBroadband', 'ktMobile'],
         agents: APP_AGENTS,
         pace: [3, 20],
+        key: (w) => w.cast.webKeyOld,
+        distinctiveAgents: false,
       },
       world,
       params,

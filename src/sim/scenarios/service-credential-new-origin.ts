@@ -36,7 +36,6 @@ export const serviceCredentialNewOrigin: Scenario = {
       const ip = addressAt(network, rng.next());
       ips.push(ip);
       truth.attacker('ip', ip);
-      truth.attacker('asn', `AS${network.asn}`);
     }
     truth.attacker('actor', service.principal);
     truth.attacker('user_agent', AGENT);

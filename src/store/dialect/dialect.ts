@@ -16,10 +16,28 @@ export abstract class Dialect {
   readonly supportsJsonFunctions: boolean = true;
   readonly supportsLowCardinality: boolean = true;
   readonly supportsCodecs: boolean = true;
+  /** `CREATE DICTIONARY` in SQL (older servers define dictionaries only in XML config files). */
+  readonly supportsDictionaries: boolean = true;
+  /** UInt128/Int128 and wider integer column types. */
+  readonly supportsWideIntegers: boolean = true;
+  /** `ASOF JOIN` (closest match on an ordered key, e.g. an address into IP ranges). */
+  readonly supportsAsofJoin: boolean = true;
+  /** `SimpleAggregateFunction(f, T)` columns in AggregatingMergeTree rollups. */
+  readonly supportsSimpleAggregates: boolean = true;
 
   /** Type of an event-time column. */
   timeType(): string {
     return "DateTime64(3, 'UTC')";
+  }
+
+  /** Type of an IP-address column: 16 bytes, IPv4 stored mapped (::ffff:a.b.c.d). */
+  ipType(): string {
+    return 'IPv6';
+  }
+
+  /** An address given as text (IPv4 or IPv6) as a value of `ipType()`. */
+  sqlIpFromString(textExpr: string): string {
+    return `toIPv6(${textExpr})`;
   }
 
   lowCardinality(type: string): string {
@@ -71,6 +89,45 @@ export abstract class Dialect {
   /** A string literal, escaped. Only for values that cannot be bound as parameters. */
   sqlString(value: string): string {
     return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  }
+
+  /**
+   * A value as a SQL literal of a ClickHouse type: how `{name:Type}` parameters are inlined by
+   * engines without server-side binding. Numbers are checked, strings escaped with `sqlString`.
+   */
+  sqlLiteral(value: unknown, type: string): string {
+    const t = type.trim();
+    const nullable = /^Nullable\((.*)\)$/s.exec(t);
+    if (value === null || value === undefined) {
+      if (nullable) return 'NULL';
+      throw new Error(`parameter of type ${t} is null`);
+    }
+    if (nullable?.[1]) return this.sqlLiteral(value, nullable[1]);
+    const array = /^Array\((.*)\)$/s.exec(t);
+    if (array?.[1]) {
+      if (!Array.isArray(value)) throw new Error(`parameter of type ${t} is not an array`);
+      const inner = array[1];
+      return `[${value.map((v) => this.sqlLiteral(v, inner)).join(', ')}]`;
+    }
+    if (/^(U?Int\d+|Float\d+|Decimal.*)$/.test(t)) {
+      const text = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+      if (!/^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
+        throw new Error(`parameter of type ${t} is not a number: ${text}`);
+      }
+      return `CAST(${text} AS ${t})`;
+    }
+    if (t === 'Bool' || t === 'Boolean') return value ? '1' : '0';
+    const text = this.sqlString(value instanceof Date ? value.toISOString() : String(value));
+    if (t === 'String') return text;
+    if (t.startsWith('DateTime')) return this.sqlParseTime(text, t);
+    return `CAST(${text} AS ${t})`;
+  }
+
+  /** A time literal (ISO 8601 or 'YYYY-MM-DD hh:mm:ss[.fff]') as a value of a DateTime type. */
+  protected sqlParseTime(textLiteral: string, type: string): string {
+    const m = /^DateTime64\((\d+)(?:,\s*('[^']*'))?\)$/.exec(type);
+    if (m) return `parseDateTime64BestEffort(${textLiteral}, ${m[1]}${m[2] ? `, ${m[2]}` : ''})`;
+    return `CAST(parseDateTimeBestEffort(${textLiteral}) AS ${type})`;
   }
 
   /** Table engine and ordering clause for an append-only MergeTree table. */

@@ -29,7 +29,7 @@ export const events: Migration = {
       token_created_ms Int64,
       token_expires_ms Int64,
       issuer ${d.lowCardinality('String')},
-      src_ip IPv6,
+      src_ip ${d.ipType()},
       reported_country ${d.lowCardinality('String')},
       reported_asn UInt32,
       country ${d.lowCardinality('String')},

@@ -13,27 +13,31 @@ import type { Migration } from './types.ts';
 export const enrichment: Migration = {
   version: 3,
   name: 'ip enrichment',
-  statements: (d) => [
-    `CREATE TABLE IF NOT EXISTS ip_asn_ranges (
+  // 18.x has neither UInt128 nor ASOF JOIN: no enrichment tables there (see docs/cluster.md).
+  statements: (d) =>
+    !d.supportsWideIntegers || !d.supportsAsofJoin
+      ? []
+      : [
+          `CREATE TABLE IF NOT EXISTS ip_asn_ranges (
       s UInt128,
       e UInt128,
       asn UInt32,
       as_org ${d.lowCardinality('String')}
     ) ${d.sqlMergeTree({ orderBy: 's' })}`,
-    `CREATE TABLE IF NOT EXISTS ip_country_ranges (
+          `CREATE TABLE IF NOT EXISTS ip_country_ranges (
       s UInt128,
       e UInt128,
       country ${d.lowCardinality('String')}
     ) ${d.sqlMergeTree({ orderBy: 's' })}`,
-    // Network class per ASN, from the hand-curated data/asn-classes.csv.
-    `CREATE TABLE IF NOT EXISTS asn_classes (
+          // Network class per ASN, from the hand-curated data/asn-classes.csv.
+          `CREATE TABLE IF NOT EXISTS asn_classes (
       asn UInt32,
       class ${d.lowCardinality('String')},
       name String,
       source String
     ) ${d.sqlMergeTree({ orderBy: 'asn' })}`,
-    // What is loaded: one row per load of a part (asn, country, classes), newest wins.
-    `CREATE TABLE IF NOT EXISTS ip_db_loads (
+          // What is loaded: one row per load of a part (asn, country, classes), newest wins.
+          `CREATE TABLE IF NOT EXISTS ip_db_loads (
       part ${d.lowCardinality('String')},
       source String,
       version String,
@@ -41,5 +45,5 @@ export const enrichment: Migration = {
       loaded_at DateTime,
       seconds Float64
     ) ${d.sqlMergeTree({ orderBy: '(part, loaded_at)' })}`,
-  ],
+        ],
 };
