@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Incident, listIncidents, runDetection } from '../../detect/index.ts';
 import { scopeIncident } from '../../scope/index.ts';
 import { ingestInputs } from '../../sources/index.ts';
-import { openWorkspace, type Workspace } from '../../store/index.ts';
+import { type Engine, openWorkspace, type Workspace } from '../../store/index.ts';
 import { affectedRows, readTruth, type Truth, type TruthScenario } from './truth.ts';
 
 /** One scenario's score (spec/interface.md `vigil eval --json`, plus the figures behind it). */
@@ -120,6 +120,52 @@ export async function evaluate(dir: string, opts: EvalOptions = {}): Promise<Eva
   }
 }
 
+/**
+ * End (epoch ms) of the first window after the scenario's start in which one of the incidents holds
+ * a finding about one of the attacker's entities (as the finding's entity or a related one).
+ */
+export async function firstAttackerFinding(
+  e: Engine,
+  incidentIds: readonly string[],
+  s: TruthScenario,
+): Promise<number | null> {
+  if (incidentIds.length === 0) return null;
+  const [first] = await e.query<{ at: string; n: number }>(
+    `SELECT toString(min(f.window_end)) AS at, count() AS n
+     FROM incident_findings AS i
+     INNER JOIN (SELECT finding_id, argMax(window_end, version) AS window_end, argMax(entity_type, version) AS entity_type,
+                   argMax(entity_id, version) AS entity_id, argMax(related_types, version) AS related_types,
+                   argMax(related_ids, version) AS related_ids
+                 FROM findings GROUP BY finding_id) AS f ON f.finding_id = i.finding_id
+     WHERE i.incident_id IN {incidents:Array(String)}
+       AND f.window_end > parseDateTime64BestEffort({start:String}, 3, 'UTC')
+       AND (has({attacker:Array(String)}, concat(f.entity_type, ':', f.entity_id))
+            OR hasAny({attacker:Array(String)}, arrayMap((t, x) -> concat(t, ':', x), f.related_types, f.related_ids)))`,
+    {
+      incidents: [...incidentIds],
+      start: s.start,
+      attacker: s.attacker.filter((a) => !/['\\]/.test(a.id)).map((a) => `${a.type}:${a.id}`),
+    },
+  );
+  return first && first.n > 0 ? Date.parse(`${first.at.replace(' ', 'T')}Z`) : null;
+}
+
+/** For each incident that matches a scenario: seconds from the attack's start to its first finding about it. */
+export async function evaluateDetection(
+  ws: Workspace,
+  truth: Truth,
+  incidents: readonly Incident[],
+): Promise<Map<string, number>> {
+  const delays = new Map<string, number>();
+  for (const s of truth.scenarios) {
+    for (const incident of incidents.filter((i) => matches(i, s))) {
+      const at = await firstAttackerFinding(ws.engine, [incident.id], s);
+      if (at !== null) delays.set(incident.id, (at - Date.parse(s.start)) / 1000);
+    }
+  }
+  return delays;
+}
+
 const ratio = (num: number, den: number) => (den === 0 ? null : num / den);
 
 async function score(
@@ -145,25 +191,11 @@ async function score(
     const hit = incidents.filter((i) => matches(i, s));
     const start = Date.parse(s.start);
     const delays = hit.map((i) => (Date.parse(i.detected_at) - start) / 1000);
-    const [first] = await e.query<{ at: string | null }>(
-      `SELECT toString(min(f.window_end)) AS at, count() AS n
-       FROM incident_findings AS i
-       INNER JOIN (SELECT finding_id, argMax(window_end, version) AS window_end, argMax(entity_type, version) AS entity_type,
-                     argMax(entity_id, version) AS entity_id, argMax(related_types, version) AS related_types,
-                     argMax(related_ids, version) AS related_ids
-                   FROM findings GROUP BY finding_id) AS f ON f.finding_id = i.finding_id
-       WHERE i.incident_id IN {incidents:Array(String)}
-         AND f.window_end > parseDateTime64BestEffort({start:String}, 3, 'UTC')
-         AND (has({attacker:Array(String)}, concat(f.entity_type, ':', f.entity_id))
-              OR hasAny({attacker:Array(String)}, arrayMap((t, x) -> concat(t, ':', x), f.related_types, f.related_ids)))
-       HAVING n > 0`,
-      {
-        incidents: hit.length > 0 ? hit.map((i) => i.id) : [''],
-        start: s.start,
-        attacker: s.attacker.filter((a) => !/['\\]/.test(a.id)).map((a) => `${a.type}:${a.id}`),
-      },
+    const firstFinding = await firstAttackerFinding(
+      e,
+      hit.map((i) => i.id),
+      s,
     );
-    const firstFinding = first?.at ? Date.parse(`${first.at.replace(' ', 'T')}Z`) : null;
     const cids = hit.map((i) => computations.get(i.id)).filter((c): c is string => c !== undefined);
     // Subjects and (subject, category) pairs: scoped (union over the matched incidents) vs truth.
     const [m] = await e.query<{

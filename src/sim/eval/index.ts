@@ -4,6 +4,8 @@ export {
   type EvalReport,
   type EvalStage,
   evaluate,
+  evaluateDetection,
+  firstAttackerFinding,
   matches,
   type ScenarioScore,
 } from './eval.ts';
