@@ -76,8 +76,6 @@ export async function ingestFile(
 ): Promise<IngestCounts> {
   const started = Date.now();
   const ingestId = randomUUID();
-  const lap = (label: string) =>
-    process.env.VIGIL_TRACE_INGEST && process.stderr.write(`${label} ${Date.now() - started} ms\n`);
   const stage = `_ingest_stage_${process.pid}_${++stageSeq}`;
   const params = {
     file: input.path,
@@ -90,7 +88,6 @@ export async function ingestFile(
     `CREATE TABLE ${stage} ENGINE = Memory AS ${opts.source.parseSelect(engine.dialect, source)}`,
     params,
   );
-  lap('stage');
   try {
     const [summary] = await engine.query<{
       read: number;
@@ -103,8 +100,6 @@ export async function ingestFile(
        FROM ${stage}`,
     );
     const read = summary?.read ?? 0;
-    const before = await countRows(engine, 'events');
-    const quarantinedBefore = await countRows(engine, 'quarantine');
     await engine.exec(
       `INSERT INTO quarantine (ingest_id, source_file, source_line, reason, detail, line_hash, raw, quarantined_at)
        SELECT {ingest:String}, source_file, source_line, reason, detail, line_hash, raw, now()
@@ -115,19 +110,21 @@ export async function ingestFile(
        LIMIT 1 BY reason, line_hash`,
       params,
     );
-    lap('quarantine');
+    let stored = 0;
     if ((summary?.valid ?? 0) > 0) {
       // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
-      // only where the database has nothing.
+      // only where the database has nothing. New rows are counted in their own table before they
+      // are appended, so the counts stay exact while other ingests run in the same process.
       await engine.exec(
         `CREATE TABLE ${stage}_addr ENGINE = Memory AS
          ${opts.enrichment(`SELECT DISTINCT src_ip AS ip FROM ${stage} WHERE reason = ''`)}`,
       );
       await engine.exec(
-        `INSERT INTO events (${EVENT_COLUMNS.join(', ')}, unmapped, country, asn, as_org, net_class)
-         SELECT ${EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')},
-           if(s.unmapped_pairs = '', '', concat('{', s.unmapped_pairs, '}')),
-           if(a.country != '', a.country, s.reported_country), if(a.asn != 0, a.asn, s.reported_asn), a.as_org, a.net_class
+        `CREATE TABLE ${stage}_new ENGINE = Memory AS
+         SELECT ${EVENT_COLUMNS.map((c) => `s.${c} AS ${c}`).join(', ')},
+           if(s.unmapped_pairs = '', '', concat('{', s.unmapped_pairs, '}')) AS unmapped,
+           if(a.country != '', a.country, s.reported_country) AS country, if(a.asn != 0, a.asn, s.reported_asn) AS asn,
+           a.as_org AS as_org, a.net_class AS net_class
          FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON s.src_ip = a.ip
          WHERE s.reason = ''
            AND s.event_id NOT IN (
@@ -138,14 +135,15 @@ export async function ingestFile(
          SETTINGS join_use_nulls = 0`,
         { lo: summary!.lo, hi: summary!.hi },
       );
+      stored = await countRows(engine, `${stage}_new`);
+      const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'].join(', ');
+      await engine.exec(`INSERT INTO events (${columns}) SELECT ${columns} FROM ${stage}_new`);
     }
-    lap('events');
-    const stored = (await countRows(engine, 'events')) - before;
-    const quarantined = (await countRows(engine, 'quarantine')) - quarantinedBefore;
     const reasons = await engine.query<{ reason: string; n: number }>(
       `SELECT reason, count() AS n FROM quarantine WHERE ingest_id = {ingest:String} GROUP BY reason ORDER BY reason`,
       { ingest: ingestId },
     );
+    const quarantined = reasons.reduce((n, r) => n + r.n, 0);
     const counts: IngestCounts = {
       read,
       stored,
@@ -172,6 +170,7 @@ export async function ingestFile(
   } finally {
     await engine.exec(`DROP TABLE IF EXISTS ${stage}`);
     await engine.exec(`DROP TABLE IF EXISTS ${stage}_addr`);
+    await engine.exec(`DROP TABLE IF EXISTS ${stage}_new`);
   }
 }
 
