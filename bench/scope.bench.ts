@@ -1,0 +1,227 @@
+/**
+ * Scope and export speed on synthetic stores of growing size (not a test).
+ *
+ *   node --import tsx bench/scope.bench.ts [sizes in millions, default 10 30 100] [--home DIR] [--keep]
+ *
+ * 100 M OCSF JSON events cannot be written to disk here, so the store is built inside the engine:
+ * `INSERT INTO events SELECT … FROM numbers(N)` (in 10 M chunks) with plausible rows: 30 days,
+ * sessions of 10 events (an Authentication token issuance, then API reads as one customer with
+ * that token) from 20 M customers on broadband and carrier (mobile) addresses; 12 % of sessions are
+ * the attacker's: tokens signed by the same key k-app but never issued, each call reading a
+ * different victim (and a recipient from their address book), from 5 hosting addresses and one
+ * carrier-NAT address that customers share, 2 % rate-limited. The incident names the key and one
+ * hosting address; the other addresses are found by expansion.
+ *
+ * For each size it prints: scope time, the bare engine scanning the same columns (one pass, no
+ * logic), the forged-token anti-join alone, and the ratio; at the largest size, exports of the
+ * resulting subjects to jsonl, csv and parquet with the Node process's peak RSS.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type ScopeIncident, scopeIncident, writeExposureFile } from '../src/scope/index.ts';
+import { loadCatalog } from '../src/sources/reference/index.ts';
+import { type Engine, openWorkspace } from '../src/store/index.ts';
+
+const args = process.argv.slice(2);
+const homeArg = args.indexOf('--home');
+const home = homeArg >= 0 ? (args[homeArg + 1] as string) : path.join(os.tmpdir(), 'vigil-scope-bench');
+const keep = args.includes('--keep');
+const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--home').map((a) => Number(a) * 1e6);
+if (sizes.length === 0) sizes.push(10e6, 30e6, 100e6);
+
+const CUSTOMERS = 20_000_000;
+const CHUNK = 10_000_000;
+const ATTACK_PER_MILLE = 120;
+const HOSTING = ['43.200.10.1', '47.74.0.9', '45.32.1.7', '104.131.0.3', '88.198.0.5'];
+const NAT = '1.96.0.1';
+
+const CATALOG = `categories:
+  name: { label: Name }
+  phone: { label: Phone number }
+  email: { label: Email address }
+  address: { label: Shipping address }
+  order_history: { label: Order history }
+  payment: { label: Payment details }
+  credential: { label: Login credentials }
+operations:
+  GetProfile: [name, email, phone]
+  GetShippingAddresses: [name, phone, address]
+  GetRecentOrders: [name, order_history]
+  GetPaymentMethods: [name, payment]
+  ChangePassword: [credential]
+`;
+
+/** Rows numbered [from, to) of a store of `total` rows; plausible, deterministic, all in SQL. */
+function generateSql(from: number, to: number, total: number): string {
+  const hosting = `[${HOSTING.map((ip) => `'${ip}'`).join(',')}]`;
+  return `INSERT INTO events (event_id, time, class_uid, activity_id, status_id, actor_uid, actor_type, token_id, key_id,
+      token_created_ms, token_expires_ms, issuer, src_ip, country, asn, as_org, net_class, http_method, url_path,
+      user_agent, operation, request_id, subject_ids, subject_types, http_status, response_bytes, is_mfa, source_file,
+      source_line, ingested_at, unmapped)
+  SELECT
+    concat('b', toString(number)) AS event_id,
+    toDateTime64('2025-06-01 00:00:00', 3, 'UTC') + toIntervalMillisecond(intDiv(number * 2592000000, ${total})) AS time,
+    if(first AND NOT attack, 3002, 6003) AS class_uid,
+    if(first AND NOT attack, 3, 2) AS activity_id,
+    if(limited, 2, 1) AS status_id,
+    concat('c', toString(cityHash64(session) % ${CUSTOMERS})) AS actor_uid,
+    'Customer' AS actor_type,
+    concat('t', hex(session)) AS token_id,
+    'k-app' AS key_id,
+    0 AS token_created_ms, 0 AS token_expires_ms, 'login' AS issuer,
+    toIPv6(if(attack, if(cityHash64(session, 3) % 10 = 0, '${NAT}', arrayElement(${hosting}, 1 + cityHash64(session, 4) % 5)),
+      if(cityHash64(session, 5) % 20 = 0, '${NAT}', IPv4NumToString(toUInt32(0x3A000000 + cityHash64(session, 6) % 50000000))))) AS src_ip,
+    if(attack AND src_ip != toIPv6('${NAT}'), 'JP', 'KR') AS country,
+    if(attack AND src_ip != toIPv6('${NAT}'), 16509, if(src_ip = toIPv6('${NAT}'), 4766, 9318)) AS asn,
+    if(asn = 16509, 'AMAZON-02', if(asn = 4766, 'Korea Telecom', 'SK Broadband')) AS as_org,
+    if(asn = 16509, 'hosting', if(asn = 4766, 'mobile', 'broadband')) AS net_class,
+    'GET' AS http_method,
+    '' AS url_path,
+    if(attack, 'python-requests/2.31', 'ShopApp/7.4.2') AS user_agent,
+    if(class_uid = 3002, '', arrayElement(['GetProfile', 'GetShippingAddresses', 'GetRecentOrders', if(attack, 'GetProfile', 'GetPaymentMethods')], 1 + number % 4)) AS operation,
+    '' AS request_id,
+    if(class_uid = 3002 OR limited, [], if(operation = 'GetShippingAddresses', [victim, concat('r', toString(cityHash64(victim) % 40000000))], [victim])) AS subject_ids,
+    if(class_uid = 3002 OR limited, [], if(operation = 'GetShippingAddresses', ['customer', 'recipient'], ['customer'])) AS subject_types,
+    if(limited, 429, 200) AS http_status,
+    900 AS response_bytes, -1 AS is_mfa, 'synthetic' AS source_file, number AS source_line, now() AS ingested_at, '' AS unmapped
+  FROM (
+    SELECT number, intDiv(number, 10) AS session, number % 10 = 0 AS first,
+      cityHash64(intDiv(number, 10), 1) % 1000 < ${ATTACK_PER_MILLE} AS attack,
+      attack AND cityHash64(number, 2) % 50 = 0 AS limited,
+      if(attack, concat('c', toString(cityHash64(number, 8) % ${CUSTOMERS})), concat('c', toString(cityHash64(intDiv(number, 10)) % ${CUSTOMERS}))) AS victim
+    FROM numbers(${from}, ${to - from})
+  )`;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = process.hrtime.bigint();
+  const v = await fn();
+  return [v, Number(process.hrtime.bigint() - t) / 1e9];
+}
+
+let peakRss = 0;
+let peakHeap = 0;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
+}, 50);
+
+async function build(engine: Engine, total: number): Promise<number> {
+  await engine.exec('TRUNCATE TABLE events');
+  const [, s] = await timed(async () => {
+    for (let from = 0; from < total; from += CHUNK)
+      await engine.exec(generateSql(from, Math.min(total, from + CHUNK), total));
+  });
+  return s;
+}
+
+const incident: ScopeIncident = {
+  id: 'inc-bench',
+  first_seen: '2025-06-05T00:00:00Z',
+  last_seen: '2025-07-01T00:00:00Z',
+  entities: [
+    { type: 'key', id: 'k-app' },
+    { type: 'ip', id: HOSTING[0] as string },
+  ],
+};
+
+fs.rmSync(home, { recursive: true, force: true });
+const ws = await openWorkspace(home, { command: 'bench scope' });
+if (process.env.TRACE) {
+  // Times every engine call of the scope, to see where the time goes.
+  const e = ws.engine as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const name of ['exec', 'query']) {
+    const orig = e[name]?.bind(ws.engine);
+    e[name] = async (...a: unknown[]) => {
+      const t = Date.now();
+      const r = await orig?.(...a);
+      console.error(
+        `${((Date.now() - t) / 1000).toFixed(2)}s ${String(a[0]).replace(/\s+/g, ' ').slice(0, 150)}`,
+      );
+      return r;
+    };
+  }
+}
+const catalogFile = path.join(home, 'catalog.yaml');
+fs.writeFileSync(catalogFile, CATALOG);
+await loadCatalog(ws.engine, catalogFile);
+const results: Record<string, unknown>[] = [];
+try {
+  for (const total of sizes) {
+    const buildS = await build(ws.engine, total);
+    const [[bare]] = await timed(() =>
+      ws.engine.query<{ n: number }>(
+        `SELECT count() AS n FROM events WHERE NOT ignore(class_uid, activity_id, status_id, key_id, token_id, src_ip, time, actor_uid, subject_ids)`,
+      ),
+    ).then(([v, s]) => [[{ ...v[0], s }]] as const);
+    const [, antiJoinS] = await timed(() =>
+      ws.engine.query(
+        `SELECT count() FROM events WHERE class_uid = 6003 AND key_id = 'k-app'
+           AND token_id NOT IN (SELECT token_id FROM events WHERE class_uid = 3002 AND activity_id = 3)`,
+      ),
+    );
+    peakRss = 0;
+    peakHeap = 0;
+    const [summary, scopeS] = await timed(() =>
+      scopeIncident(ws, incident, { recompute: true, who: 'bench' }),
+    );
+    const row = {
+      events: total,
+      build_s: +buildS.toFixed(1),
+      scope_s: +scopeS.toFixed(2),
+      bare_scan_s: +(bare?.s ?? 0).toFixed(2),
+      forged_anti_join_s: +antiJoinS.toFixed(2),
+      ratio_scope_to_bare: +(scopeS / (bare?.s ?? 1)).toFixed(1),
+      attributed_events: summary.events.attributed,
+      subjects: summary.subjects,
+      confirmed: summary.by_confidence.confirmed,
+      probable: summary.by_confidence.probable,
+      rounds: Math.max(...summary.expansion.map((e) => e.round)),
+      process_peak_rss_mb: Math.round(peakRss / 2 ** 20),
+      js_peak_heap_mb: Math.round(peakHeap / 2 ** 20),
+    };
+    results.push(row);
+    console.log(JSON.stringify(row));
+    if (total === sizes[sizes.length - 1]) {
+      for (const ext of ['jsonl', 'csv', 'parquet']) {
+        peakRss = 0;
+        peakHeap = 0;
+        const file = path.join(home, `exposure.${ext}`);
+        const [r, s] = await timed(() =>
+          writeExposureFile(ws, incident, file, { computation: summary.computation_id, who: 'bench' }),
+        );
+        const out = {
+          export: ext,
+          rows: r.rows,
+          mb: Math.round(r.bytes / 2 ** 20),
+          seconds: +s.toFixed(1),
+          process_peak_rss_mb: Math.round(peakRss / 2 ** 20),
+          js_peak_heap_mb: Math.round(peakHeap / 2 ** 20),
+        };
+        console.log(JSON.stringify(out));
+        fs.rmSync(file, { force: true });
+      }
+      // The engine writing the file itself, for comparison (embedded only).
+      const file = path.join(home, 'outfile.parquet');
+      const [, s] = await timed(() =>
+        ws.engine.exec(
+          `SELECT subject_id, subject_type, categories, first_exposed, last_exposed, events, confidence FROM exposures
+           WHERE computation_id = {cid:String} ORDER BY subject_id INTO OUTFILE ${ws.engine.dialect.sqlString(file)} FORMAT Parquet`,
+          { cid: summary.computation_id },
+        ),
+      ).catch((err) => [null, -1, console.log(`INTO OUTFILE: ${String(err).slice(0, 200)}`)] as const);
+      if (s >= 0) console.log(JSON.stringify({ export: 'parquet via INTO OUTFILE', seconds: +s.toFixed(1) }));
+      fs.rmSync(file, { force: true });
+    }
+    // Computations pile up in scope_events/exposures; drop them between sizes.
+    await ws.engine.exec('TRUNCATE TABLE scope_events');
+    await ws.engine.exec('TRUNCATE TABLE exposures');
+  }
+} finally {
+  clearInterval(sampler);
+  await ws.close();
+  if (!keep) fs.rmSync(home, { recursive: true, force: true });
+}
+console.table(results);

@@ -1,0 +1,185 @@
+import type { CatalogSql } from '../sources/reference/index.ts';
+import type { Engine } from '../store/index.ts';
+import { classifyAddresses, classifySeeds } from './classify.ts';
+import { confirmedLabelSql, type Evidence, type LabelContext, probableLabelSql } from './evidence.ts';
+import { EXPOSING, SqlParams, sqlForged, sqlIp } from './sql.ts';
+import type { ExpansionStep, ScopeIncident } from './types.ts';
+
+export interface AttributionContext {
+  engine: Engine;
+  cid: string;
+  incident: ScopeIncident;
+  catalog: CatalogSql;
+  issued: string;
+  timezone: string;
+  window: { start: string; end: string };
+  sharedMinActors: number;
+  maxRounds: number;
+}
+
+/** Columns of `scope_events` filled from an `events` row labelled `indicator`. */
+function insertSql(
+  c: AttributionContext,
+  p: SqlParams,
+  round: number,
+  confidence: string,
+  where: string,
+  label: string,
+): string {
+  return `INSERT INTO scope_events (computation_id, event_id, time, class_uid, round, confidence, indicator, forged,
+      exposing, operation, known, categories, actor_uid, token_id, key_id, src_ip, net_class, country, asn, as_org,
+      user_agent, subject_ids, subject_types)
+    SELECT ${p.bind(c.cid, 'String')}, event_id, time, class_uid, ${round}, '${confidence}', scope_indicator,
+      ${sqlForged(c.issued)}, ${EXPOSING}, ${c.catalog.operation}, ${c.catalog.known}, ${c.catalog.categories},
+      actor_uid, token_id, key_id, src_ip, net_class, country, asn, as_org, user_agent, subject_ids, subject_types
+    FROM (SELECT *, ${label} AS scope_indicator FROM events WHERE ${where})`;
+}
+
+function merge(a: Evidence, b: Partial<Evidence>): Evidence {
+  const out = { ...a } as Record<string, unknown[]>;
+  for (const [k, v] of Object.entries(b)) out[k] = [...(out[k] ?? []), ...(v as unknown[])];
+  return out as unknown as Evidence;
+}
+
+/**
+ * Finds every event attributable to the attacker and writes it to `scope_events`.
+ *
+ * Confirmed first, in rounds: each round adds the events of the attacker-only indicators found so
+ * far that earlier rounds did not cover, then looks at what those events carry: a key that signed
+ * one of their forged tokens (the same forged key from elsewhere is the same attacker) and the
+ * addresses they came from (followed when no legitimate traffic shares them). It stops when a
+ * round finds nothing new. Then one pass adds the probable events, inside the incident window.
+ */
+export async function attribute(c: AttributionContext): Promise<ExpansionStep[]> {
+  const seeds = await classifySeeds(c);
+  const steps: ExpansionStep[] = [...seeds.steps];
+  let covered: Evidence = seeds.sharedOnly;
+  let pending: Partial<Evidence> = seeds.exclusive;
+  const seen = new Set<string>(c.incident.entities.map((e) => `${e.type}:${e.id}`));
+  for (let round = 0; round < c.maxRounds; round++) {
+    const next = merge(covered, pending);
+    const p = new SqlParams();
+    const lc: LabelContext = { d: c.engine.dialect, p, issued: c.issued, timezone: c.timezone };
+    const labelNew = confirmedLabelSql(merge(emptyLike(covered), pending), lc);
+    if (labelNew === "''") break;
+    const labelOld = confirmedLabelSql(covered, lc);
+    const labelAll = confirmedLabelSql(next, lc);
+    const where = labelOld === "''" ? `${labelNew} != ''` : `${labelNew} != '' AND ${labelOld} = ''`;
+    await c.engine.exec(insertSql(c, p, round, 'confirmed', where, labelAll), p.values);
+    covered = next;
+    const added = await c.engine.query<{ indicator: string; events: number }>(
+      `SELECT indicator, count() AS events FROM scope_events
+       WHERE computation_id = {cid:String} AND round = {round:UInt8} GROUP BY indicator`,
+      { cid: c.cid, round },
+    );
+    creditSteps(steps, added);
+    // What the new events lead to.
+    const found = await c.engine.query<{ kind: string; id: string; events: number }>(
+      `SELECT 'key' AS kind, key_id AS id, count() AS events FROM scope_events
+         WHERE computation_id = {cid:String} AND round = {round:UInt8} AND forged AND key_id != '' GROUP BY key_id
+       UNION ALL
+       SELECT 'ip' AS kind, ${sqlIp(c.engine.dialect)} AS id, count() AS events FROM scope_events
+         WHERE computation_id = {cid:String} AND round = {round:UInt8} GROUP BY src_ip`,
+      { cid: c.cid, round },
+    );
+    const fresh = found.filter((f) => !seen.has(`${f.kind}:${f.id}`));
+    for (const f of fresh) seen.add(`${f.kind}:${f.id}`);
+    pending = {};
+    const keys = fresh.filter((f) => f.kind === 'key');
+    if (keys.length > 0) {
+      pending.forgeryKeys = keys.map((k) => k.id);
+      for (const k of keys)
+        steps.push({
+          round: round + 1,
+          entity: { type: 'key', id: k.id },
+          origin: 'found',
+          verdict: 'forged-tokens',
+          reason: `signed ${k.events} attributed calls with tokens the login service never issued: every never-issued token it signed is the same attacker's`,
+          events: 0,
+        });
+    }
+    const ips = fresh.filter((f) => f.kind === 'ip');
+    if (ips.length > 0) {
+      const judged = await classifyAddresses(
+        c,
+        ips.map((i) => i.id),
+        'found',
+      );
+      pending.exclusiveIps = judged.exclusive;
+      pending.sharedIps = judged.shared;
+      for (const s of judged.steps) steps.push({ ...s, round: round + 1 });
+    }
+    if (!pending.forgeryKeys && !pending.exclusiveIps?.length) break;
+  }
+  // Shared addresses found on the way only qualify events, they are never followed themselves.
+  const finalEvidence = merge(covered, { sharedIps: pending.sharedIps ?? [] });
+  await addProbable(c, finalEvidence, steps);
+  return steps;
+}
+
+function emptyLike(e: Evidence): Evidence {
+  const out = {} as Record<string, unknown[]>;
+  for (const k of Object.keys(e)) out[k] = [];
+  return out as unknown as Evidence;
+}
+
+/** Adds to each step the events its indicator brought in (labels name the entity). */
+function creditSteps(steps: ExpansionStep[], added: { indicator: string; events: number }[]): void {
+  for (const a of added) {
+    const step = steps.find((s) => {
+      if (s.events > 0 && s.verdict !== 'forged-tokens') return false;
+      if (s.entity.type === 'key') return a.indicator === `forged token signed by ${s.entity.id}`;
+      if (s.entity.type === 'ip') return a.indicator === `attacker-only address ${s.entity.id}`;
+      if (s.entity.type === 'subnet') return a.indicator === `attacker-only subnet ${s.entity.id}`;
+      if (s.entity.type === 'token') return a.indicator === 'attacker token' && s.verdict === 'attacker-only';
+      if (s.entity.type === 'user_agent') return a.indicator === 'attacker-only user agent';
+      if (s.verdict === 'departed-account') return a.indicator.startsWith('account of a departed person');
+      return false;
+    });
+    if (step) step.events += a.events;
+    else if (a.indicator === 'token issued to an attacker-only address')
+      steps.push({
+        round: 0,
+        entity: { type: 'token', id: '(tokens issued at attacker-only addresses)' },
+        origin: 'found',
+        verdict: 'attacker-only',
+        reason: 'tokens the login service issued to a session from an attacker-only address, used elsewhere',
+        events: a.events,
+      });
+  }
+}
+
+async function addProbable(c: AttributionContext, ev: Evidence, steps: ExpansionStep[]): Promise<void> {
+  const sp = new SqlParams();
+  const [stats] = await c.engine.query<{ confirmed: number; actors: string[] }>(
+    `SELECT count() AS confirmed, groupUniqArrayIf(actor_uid, ${sp.inList('actor_uid', ev.sharedActors)}) AS actors
+     FROM scope_events WHERE computation_id = ${sp.bind(c.cid, 'String')}`,
+    sp.values,
+  );
+  const used = new Set(stats?.actors ?? []);
+  // An account the attacker used with an attacker-only indicator is split by that indicator; the
+  // rest of its use is its owner's. Only accounts with no such split count whole (in the window).
+  const unsplitActors = ev.sharedActors.filter((a) => !used.has(a));
+  for (const s of steps)
+    if (
+      s.verdict === 'shared' &&
+      (s.entity.type === 'actor' || s.entity.type === 'service' || s.entity.type === 'person')
+    )
+      s.reason +=
+        unsplitActors.length > 0
+          ? '; no attacker-only indicator separates its use, so its events in the incident window are probable'
+          : '; its attacker use is separated by attacker-only indicators, the rest is taken as its owner’s';
+  const p = new SqlParams();
+  const lc: LabelContext = { d: c.engine.dialect, p, issued: c.issued, timezone: c.timezone };
+  const label = probableLabelSql(ev, lc, {
+    attackerActors: `SELECT actor_uid FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND confidence = 'confirmed'`,
+    unsplitActors,
+    anyConfirmed: (stats?.confirmed ?? 0) > 0,
+  });
+  if (label === "''") return;
+  const confirmed = confirmedLabelSql(ev, lc);
+  const where = `time >= parseDateTime64BestEffort(${p.bind(c.window.start, 'String')}, 3, 'UTC')
+    AND time <= parseDateTime64BestEffort(${p.bind(c.window.end, 'String')}, 3, 'UTC')
+    AND ${label} != ''${confirmed === "''" ? '' : ` AND ${confirmed} = ''`}`;
+  await c.engine.exec(insertSql(c, p, 255, 'probable', where, label), p.values);
+}
