@@ -55,9 +55,17 @@ export class TokenSession {
     return token;
   }
 
-  /** The token valid at `t`, refreshing it when less than a minute is left. */
+  /**
+   * The token valid at `t`, refreshing it when less than a minute is left. Callers may ask out of
+   * time order (a lookup's follow-up calls run ahead of the next action), so a token issued after
+   * `t` is never handed out for `t`: an earlier one that covers `t` is, or a new one is issued.
+   */
   at(t: number): Token {
-    if (!this.token || t > this.token.exp - 60_000) return this.issue(t - this.rng.int(50, 400));
-    return this.token;
+    if (this.token && t >= this.token.iat && t <= this.token.exp - 60_000) return this.token;
+    for (let i = this.issued.length - 1; i >= 0; i--) {
+      const token = this.issued[i]!;
+      if (t >= token.iat && t <= token.exp - 60_000) return token;
+    }
+    return this.issue(t - this.rng.int(50, 400));
   }
 }
