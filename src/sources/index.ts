@@ -1,6 +1,7 @@
 /** Sources: everything that brings data into the workspace (events, reference data, enrichment). */
 import { UserError } from '../cli/errors.ts';
 import type { Workspace } from '../store/index.ts';
+import { cloudtrail, envoy, nginx, pgaudit, withFieldMap } from './adapters/index.ts';
 import { loadIpDatabase, sqlEnrichAddresses } from './enrich/index.ts';
 import { expandInputs } from './inputs.ts';
 import {
@@ -28,7 +29,13 @@ export { addCounts, emptyCounts, ingestFile, ingestFiles } from './ocsf/ingest.t
 export type { EventSource } from './source.ts';
 
 /** Event formats by name (`vigil ingest --format`). */
-export const eventSources = new Map<string, EventSource>([[ocsf.name, ocsf]]);
+export const eventSources = new Map<string, EventSource>([
+  [ocsf.name, ocsf],
+  [nginx.name, nginx],
+  [envoy.name, envoy],
+  [pgaudit.name, pgaudit],
+  [cloudtrail.name, cloudtrail],
+]);
 
 export interface ReferenceFiles {
   people?: string | undefined;
@@ -40,6 +47,8 @@ export interface ReferenceFiles {
 
 export interface IngestRequest {
   format?: string;
+  /** Field-map file for formats read through one (nginx, envoy). */
+  fieldMap?: string;
   reference?: ReferenceFiles;
   onProgress?: (p: IngestProgress) => void;
 }
@@ -64,13 +73,14 @@ export async function ingestInputs(
   if (paths.length === 0) return { counts: emptyCounts(), reference };
 
   const format = req.format ?? 'ocsf';
-  const source = eventSources.get(format);
-  if (!source) {
+  const known = eventSources.get(format);
+  if (!known) {
     throw new UserError(
       `unknown format "${format}"`,
       `Known formats: ${[...eventSources.keys()].join(', ')}.`,
     );
   }
+  const source = req.fieldMap ? withFieldMap(known, req.fieldMap) : known;
   const settings = await currentSettings(engine);
   await loadIpDatabase(engine);
   const { files, cleanup } = await expandInputs(paths);

@@ -7,6 +7,7 @@ import { formatBytes, formatDuration, formatRate, Progress } from '../progress.t
 
 interface IngestFlags {
   format: string;
+  fieldMap?: string;
   people?: string;
   keys?: string;
   services?: string;
@@ -22,7 +23,8 @@ export function register(program: Command): void {
       'load events (files, folders, globs, - for stdin; .gz too) and reference data into the workspace',
     )
     .argument('[paths...]', 'event inputs')
-    .option('--format <format>', 'input format of the events', 'ocsf')
+    .option('--format <format>', 'input format: ocsf, nginx, envoy, pgaudit, cloudtrail', 'ocsf')
+    .option('--field-map <file>', 'YAML/JSON map of event fields to log keys (nginx, envoy)')
     .option('--people <file>', 'HR roster (people.csv)')
     .option('--keys <file>', 'signing-key inventory (keys.csv)')
     .option('--services <file>', 'service accounts (services.csv)')
@@ -53,6 +55,7 @@ export function register(program: Command): void {
       const result = await withWorkspace(home, { command: 'ingest', engineUrl: engine }, (ws) =>
         ingestInputs(ws, paths, {
           format: flags.format,
+          ...(flags.fieldMap ? { fieldMap: flags.fieldMap } : {}),
           reference,
           onProgress: (p) => {
             const rate = p.read / Math.max(p.seconds, 0.001);

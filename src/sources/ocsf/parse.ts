@@ -50,8 +50,8 @@ const MAPPED_KEYS = [
 ];
 
 /** Earliest and latest plausible event times (epoch ms): outside them the time is unparseable. */
-const MIN_MS = 946684800000; // 2000-01-01
-const MAX_MS = 4102444800000; // 2100-01-01
+export const MIN_MS = 946684800000; // 2000-01-01
+export const MAX_MS = 4102444800000; // 2100-01-01
 
 /**
  * Epoch ms from the `time` variant: integer ms (or seconds, if it is too small to be ms), a float,
@@ -194,7 +194,7 @@ export const EVENT_COLUMNS = [
 ] as const;
 
 /** What the stage keeps: the event columns plus routing and quarantine fields. */
-const STAGE_COLUMNS = [...EVENT_COLUMNS, 'reason', 'detail', 'raw', 'line_hash', 'unmapped_pairs'];
+export const STAGE_COLUMNS = [...EVENT_COLUMNS, 'reason', 'detail', 'raw', 'line_hash', 'unmapped_pairs'];
 
 export const ocsf: EventSource = {
   name: 'ocsf',
