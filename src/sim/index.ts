@@ -12,4 +12,10 @@ export {
   writeSimulation,
 } from './simulate.ts';
 export { type EventSink, JsonlFileSink, MemorySink } from './sink.ts';
+export {
+  type IntoWorkspaceOptions,
+  type IntoWorkspaceResult,
+  MAX_BASE_CUSTOMERS,
+  simulateIntoWorkspace,
+} from './sinks/into-workspace.ts';
 export type { Entity, EntityType } from './truth.ts';

@@ -76,6 +76,7 @@ export async function simulate(opts: SimulationOptions, sink: EventSink): Promis
     runs.push(scenario.setup(world, params, truth, Rng.derive(opts.seed, 'scenario', scenario.name)));
     truths.push(truth);
   }
+  await sink.begin?.(world, truths);
   const stream = new EventStream(opts.seed, timeline.startMs, opts.days, sink);
   const paused = (personId: string, ms: number) => runs.some((r) => r.pauses?.(personId, ms) ?? false);
   for (let day = 0; day < opts.days; day++) {

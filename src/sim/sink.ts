@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
+import type { ScenarioTruth } from './truth.ts';
+import type { World } from './world.ts';
 
 /**
  * Where generated events go. The unit is a batch of JSON lines (JSONEachRow, each ending in
@@ -11,6 +13,10 @@ import { createGzip, type Gzip } from 'node:zlib';
 export interface EventSink {
   write(day: string, lines: string): Promise<void>;
   close(): Promise<void>;
+  /** Optional: the cast and the scenarios' truths, once, before the first day (store sinks). */
+  begin?(world: World, truths: readonly ScenarioTruth[]): Promise<void>;
+  /** Optional: told each attack event's id and scenario before the chunk holding it is written. */
+  attack?(eventId: string, scenario: string): void;
 }
 
 /** events/YYYY-MM-DD.jsonl (or .jsonl.gz), one file per UTC day, written as a stream. */

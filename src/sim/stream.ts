@@ -117,6 +117,7 @@ export class EventStream {
           lines.push(authLine(p.auth, p.time, id));
           p.truth?.record(p.time, null, NO_SUBJECTS);
         }
+        if (p.truth && this.sink.attack) this.sink.attack(id, p.truth.id);
       }
       lines.push('');
       const text = lines.join('\n');

@@ -1,8 +1,19 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULTS, SCENARIOS, type ScenarioChoice, ScenarioError, writeSimulation } from '../../sim/index.ts';
-import { log, printJson } from '../context.ts';
+import {
+  DEFAULTS,
+  MAX_BASE_CUSTOMERS,
+  SCENARIOS,
+  type ScenarioChoice,
+  ScenarioError,
+  type SimulationOptions,
+  simulateIntoWorkspace,
+  writeSimulation,
+} from '../../sim/index.ts';
+import { withWorkspace } from '../../store/index.ts';
+import { globalOptions, log, printJson } from '../context.ts';
 import { UserError } from '../errors.ts';
+import { formatRate, Progress } from '../progress.ts';
 
 interface SimulateFlags {
   out?: string;
@@ -15,6 +26,8 @@ interface SimulateFlags {
   intensity: string;
   list?: boolean;
   json?: boolean;
+  intoWorkspace?: boolean;
+  shards?: string;
 }
 
 export function register(program: Command): void {
@@ -44,9 +57,17 @@ export function register(program: Command): void {
       String(DEFAULTS.intensity),
     )
     .option('--gzip', 'write events/*.jsonl.gz')
+    .option(
+      '--into-workspace',
+      'store events straight into the workspace (--home) instead of writing JSON; --out gets reference data and truth.json',
+    )
+    .option(
+      '--shards <k>',
+      `with --into-workspace: simulate customers/k in JavaScript and copy their benign traffic into k shards in the engine (default: enough for ≤ ${MAX_BASE_CUSTOMERS.toLocaleString('en')} per shard)`,
+    )
     .option('--list', 'list the scenarios and their default parameters, then exit')
     .option('--json', 'print the summary as JSON')
-    .action(async (flags: SimulateFlags) => {
+    .action(async (flags: SimulateFlags, cmd: Command) => {
       const customers = positiveInt(flags.customers, '--customers');
       const days = positiveInt(flags.days, '--days');
       if (flags.list) {
@@ -78,6 +99,11 @@ export function register(program: Command): void {
         scenarios: parseScenarios(flags.scenario),
       };
       const out = path.resolve(flags.out);
+      if (flags.intoWorkspace) {
+        const shards = flags.shards === undefined ? undefined : positiveInt(flags.shards, '--shards');
+        await intoWorkspace(cmd, options, out, shards, flags.json ?? false);
+        return;
+      }
       const began = performance.now();
       log(`simulating ${customers} customers × ${days} days from ${flags.start} (seed ${seed}) → ${out}`);
       let result: Awaited<ReturnType<typeof writeSimulation>>;
@@ -107,6 +133,64 @@ export function register(program: Command): void {
           );
       }
     });
+}
+
+/** `--into-workspace`: native inserts into --home, amplified to `shards` copies of the base world. */
+async function intoWorkspace(
+  cmd: Command,
+  options: SimulationOptions,
+  out: string,
+  shards: number | undefined,
+  json: boolean,
+): Promise<void> {
+  const { home, engine } = globalOptions(cmd);
+  const began = performance.now();
+  log(`simulating ${options.customers} customers × ${options.days} days into ${home}; truth → ${out}`);
+  const progress = new Progress('simulate');
+  const run = await withWorkspace(home, { command: 'simulate', engineUrl: engine }, (ws) =>
+    simulateIntoWorkspace(ws, options, {
+      out,
+      ...(shards === undefined ? {} : { shards }),
+      onProgress: (p) => {
+        const rows = p.baseRows + p.replicaRows;
+        progress.update(
+          `day ${p.daysDone}/${options.days} (${p.day}), ${rows.toLocaleString('en')} events, ${formatRate(rows / progress.elapsedSeconds)} events/s`,
+        );
+      },
+    }),
+  ).catch((err: unknown) => {
+    if (err instanceof ScenarioError) throw new UserError(err.message, 'see vigil simulate --list');
+    throw err;
+  });
+  progress.done();
+  const seconds = (performance.now() - began) / 1000;
+  const events = run.baseRows + run.replicaRows;
+  const summary = {
+    workspace: home,
+    out,
+    customers: run.customers,
+    base_customers: run.baseCustomers,
+    shards: run.shards,
+    events,
+    base_events: run.baseRows,
+    replica_events: run.replicaRows,
+    quarantined: run.quarantined,
+    seconds: Math.round(seconds * 10) / 10,
+    events_per_second: Math.round(events / seconds),
+    scenarios: run.result.truths.map((t) => ({ id: t.id, events: t.events, subjects: t.affected.size })),
+  };
+  if (json) {
+    printJson(summary);
+    return;
+  }
+  log(
+    `stored ${events.toLocaleString('en')} events in ${summary.seconds} s (${formatRate(summary.events_per_second)} events/s): ` +
+      `${run.baseCustomers.toLocaleString('en')} customers simulated (${run.baseRows.toLocaleString('en')} events), copied into ${run.shards - 1} more shard(s) (${run.replicaRows.toLocaleString('en')} events)`,
+  );
+  for (const s of summary.scenarios)
+    log(
+      `  ${s.id.padEnd(32)} ${String(s.events).padStart(8)} events  ${String(s.subjects).padStart(7)} subjects`,
+    );
 }
 
 function positiveInt(value: string, flag: string): number {

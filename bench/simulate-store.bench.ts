@@ -1,0 +1,170 @@
+/**
+ * The simulator's workspace sink at scale: events/s stored, bytes per event on disk, peak RSS.
+ * Simulates customers/shards in JavaScript, ingests that base through the ordinary ingest path,
+ * copies its benign traffic into the other shards in the engine (src/sim/sinks/replicate.ts).
+ * Ratio: the remapping copy against the bare engine copying the same rows unchanged.
+ *
+ * Run: node --import tsx bench/simulate-store.bench.ts [customers] [days] [shards]
+ * (default 1,100,000 × 30 × 22: a base of 50,000 customers, ~95 M events, ~4 GB in bench/out).
+ */
+import { mkdirSync, rmSync, statfsSync } from 'node:fs';
+import path from 'node:path';
+import { SCENARIOS, simulateIntoWorkspace } from '../src/sim/index.ts';
+import { COPY_BLOCK_ROWS, replicaInsertSql } from '../src/sim/sinks/replicate.ts';
+import { openWorkspace } from '../src/store/index.ts';
+
+const customers = Number(process.argv[2] ?? 1_100_000);
+const days = Number(process.argv[3] ?? 30);
+const shards = Number(process.argv[4] ?? 22);
+const root = path.resolve(import.meta.dirname, 'out', 'sim-store');
+rmSync(root, { recursive: true, force: true });
+mkdirSync(root, { recursive: true });
+
+// ~93 events per customer-month and ~150 bytes per stored event, plus room for merges.
+const expectedBytes = customers * (days / 30) * 93 * 150 * 1.5;
+const fs = statfsSync(root);
+const free = fs.bavail * fs.bsize;
+if (expectedBytes > free * 0.8) {
+  console.error(
+    `needs ~${(expectedBytes / 1e9).toFixed(0)} GB, ${(free / 1e9).toFixed(0)} GB free: scale down`,
+  );
+  process.exit(1);
+}
+
+const ws = await openWorkspace(path.join(root, 'home'), { command: 'bench' });
+// BENCH_DEFER_MERGES=1: no background merges during the load (they run afterwards), to show
+// how much of the CPU the merges take; the default measures the store as it normally runs.
+const deferMerges = process.env.BENCH_DEFER_MERGES === '1';
+if (deferMerges) await ws.engine.exec('SYSTEM STOP MERGES events');
+try {
+  const began = performance.now();
+  const cpu0 = process.cpuUsage();
+  let lastLog = began;
+  const run = await simulateIntoWorkspace(
+    ws,
+    {
+      customers,
+      days,
+      seed: 1,
+      start: '2025-06-01',
+      intensity: 1,
+      scenarios: SCENARIOS.map((s) => ({ name: s.name })),
+    },
+    {
+      out: path.join(root, 'truth'),
+      shards,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastLog < 10_000) return;
+        lastLog = now;
+        const rows = p.baseRows + p.replicaRows;
+        console.error(
+          `day ${p.daysDone}/${days}: ${rows.toLocaleString('en')} events, ${Math.round(rows / ((now - began) / 1000)).toLocaleString('en')}/s`,
+        );
+      },
+    },
+  );
+  const seconds = (performance.now() - began) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  if (deferMerges) await ws.engine.exec('SYSTEM START MERGES events');
+  const events = run.baseRows + run.replicaRows;
+  const e = ws.engine;
+  const [disk] = await e.query<{ bytes: number; rows: number; parts: number }>(
+    `SELECT sum(bytes_on_disk) AS bytes, sum(rows) AS rows, count() AS parts
+     FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`,
+  );
+  const [copy] = await e.query<{ rows: number; seconds: number }>(
+    `SELECT sum(stored) AS rows, sum(seconds) AS seconds FROM ingests WHERE endsWith(source_file, '#replica')`,
+  );
+  const [ingest] = await e.query<{ rows: number; seconds: number }>(
+    `SELECT sum(stored) AS rows, sum(seconds) AS seconds FROM ingests WHERE NOT endsWith(source_file, '#replica')`,
+  );
+  // The bare engine against the remapping copy: one base day copied into 19 shards both ways,
+  // into scratch tables, with merges stopped so neither competes with leftover merging.
+  const day = '2025-06-02';
+  const copies = 19;
+  await e.exec('SYSTEM STOP MERGES');
+  await e.exec('CREATE TABLE bare_copy AS events');
+  await e.exec('CREATE TABLE remap_copy AS events');
+  await e.exec('CREATE TABLE bench_attack (event_id String) ENGINE = Memory');
+  const timed = async (sql: string, params?: Record<string, string | number | string[] | number[]>) => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await e.exec(sql, params);
+    const c = process.cpuUsage(c0);
+    return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
+  };
+  const bareTime = await timed(
+    `INSERT INTO bare_copy SELECT * FROM (SELECT * FROM events WHERE source_file = 'events/${day}.jsonl')
+     ARRAY JOIN range(${copies}) AS shard
+     SETTINGS max_block_size = ${Math.floor(COPY_BLOCK_ROWS / copies)}, min_insert_block_size_rows = ${COPY_BLOCK_ROWS}, max_insert_block_size = ${COPY_BLOCK_ROWS}`,
+  );
+  const plan = {
+    shards: copies + 1,
+    baseCustomers: run.baseCustomers,
+    baseRecipients: run.baseCustomers,
+    services: [],
+    avoidIps: [],
+  };
+  const remapTime = await timed(
+    replicaInsertSql(plan, 'bench_attack', copies).replace('INSERT INTO events', 'INSERT INTO remap_copy'),
+    {
+      label: `events/${day}.jsonl`,
+      replica: 'bench',
+      lo: '2025-06-01 00:00:00',
+      hi: '2025-06-04 00:00:00',
+      services: ['svc-shipping-label', 'svc-fraud-check', 'svc-notify'],
+      avoid: [],
+      first: 1,
+      last: copies,
+    },
+  );
+  const [bare] = await e.query<{ n: number }>('SELECT count() AS n FROM bare_copy');
+  const [ours] = await e.query<{ n: number }>('SELECT count() AS n FROM remap_copy');
+  for (const t of ['bare_copy', 'remap_copy', 'bench_attack']) await e.exec(`DROP TABLE ${t}`);
+  await e.exec('SYSTEM START MERGES');
+  const rate = (rows = 0, s = 0) => Math.round(rows / Math.max(s, 1e-9));
+  console.log(
+    JSON.stringify({
+      customers: run.customers,
+      base_customers: run.baseCustomers,
+      shards,
+      days,
+      events,
+      base_events: run.baseRows,
+      copied_events: run.replicaRows,
+      seconds: Math.round(seconds * 10) / 10,
+      events_per_second: Math.round(events / seconds),
+      merges_deferred: deferMerges,
+      // This process's CPU (JavaScript and the engine's threads): on a shared machine the wall
+      // figure depends on other load; per CPU-second it does not.
+      cpu_seconds: Math.round(cpuSeconds * 10) / 10,
+      events_per_cpu_second: Math.round(events / cpuSeconds),
+      base_ingest_events_per_second: rate(ingest?.rows, ingest?.seconds),
+      copy_events_per_second: rate(copy?.rows, copy?.seconds),
+      bytes_on_disk: disk?.bytes,
+      bytes_per_event: Math.round((disk?.bytes ?? 0) / Math.max(1, disk?.rows ?? 0)),
+      active_parts: disk?.parts,
+      peak_rss_mb: peakRssMb,
+      copy_vs_bare_engine: {
+        day,
+        copies,
+        bare: {
+          rows: bare?.n,
+          per_second: rate(bare?.n, bareTime.wall),
+          per_cpu_second: rate(bare?.n, bareTime.cpu),
+        },
+        remapping: {
+          rows: ours?.n,
+          per_second: rate(ours?.n, remapTime.wall),
+          per_cpu_second: rate(ours?.n, remapTime.cpu),
+        },
+        cpu_ratio: Math.round((rate(ours?.n, remapTime.cpu) / rate(bare?.n, bareTime.cpu)) * 100) / 100,
+      },
+    }),
+  );
+} finally {
+  await ws.close();
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadIpDatabase, sqlEnrichAddresses } from '../../sources/enrich/index.ts';
+import { addCounts, emptyCounts, type IngestCounts, ingestFile } from '../../sources/index.ts';
+import { ocsf } from '../../sources/ocsf/parse.ts';
+import { currentSettings } from '../../sources/reference/index.ts';
+import type { Engine } from '../../store/index.ts';
+import { DAY, parseDate } from '../clock.ts';
+import type { EventSink } from '../sink.ts';
+import type { ScenarioTruth } from '../truth.ts';
+import type { World } from '../world.ts';
+import { avoidList, COPY_BLOCK_ROWS, type ReplicaPlan, replicaInsertSql, replicaLabel } from './replicate.ts';
+
+export interface WorkspaceSinkProgress {
+  day: string;
+  daysDone: number;
+  /** Rows stored so far: base (ingested) and copies. */
+  baseRows: number;
+  replicaRows: number;
+}
+
+export interface WorkspaceSinkOptions {
+  /** Total shards including the base; 1 stores the base alone. */
+  shards: number;
+  /** Called once the cast is known and before any event (e.g. to load reference data). */
+  onBegin?: (world: World, truths: readonly ScenarioTruth[]) => Promise<void>;
+  onProgress?: (p: WorkspaceSinkProgress) => void;
+}
+
+interface DayFile {
+  day: string;
+  file: string;
+  label: string;
+  fd: number;
+}
+
+/**
+ * Writes simulated events straight into a workspace's `events` table.
+ *
+ * Each UTC day's lines go to a temporary file that the ordinary ingest path parses in the engine
+ * (same parser, enrichment, dedup and ledger as `vigil ingest` of the JSON output, so a base run
+ * stores exactly what ingesting the files would). Then that day's benign rows are copied into
+ * shards 1 … K−1 by one INSERT … SELECT (see `replicate.ts`). While the engine works on day d
+ * (in its own thread), JavaScript generates day d+1; at most one day waits.
+ */
+export class WorkspaceSink implements EventSink {
+  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-sim-'));
+  private readonly attackTable = `_sim_attack_${process.pid}_${Date.now().toString(36)}`;
+  /** Attack event id → scenario, for the whole run. */
+  readonly attacks = new Map<string, string>();
+  private unassigned: [string, string][] = [];
+  private dayAttacks: [string, string][] = [];
+  private current: DayFile | null = null;
+  private working: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  private plan: ReplicaPlan | null = null;
+  private maxLineBytes = 1024 * 1024;
+  private daysDone = 0;
+  readonly counts: IngestCounts = emptyCounts();
+  replicaRows = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: WorkspaceSinkOptions,
+  ) {}
+
+  async begin(world: World, truths: readonly ScenarioTruth[]): Promise<void> {
+    await this.opts.onBegin?.(world, truths);
+    const attackers = truths.flatMap((t) => (t.toJson().attacker as { type: string; id: string }[]) ?? []);
+    const attackerActors = new Set(attackers.filter((a) => a.type === 'actor').map((a) => a.id));
+    this.plan = {
+      shards: this.opts.shards,
+      baseCustomers: world.customers.length,
+      baseRecipients: world.customers.reduce((n, c) => n + c.recipients.length, 0),
+      services: world.services.map((s) => s.principal).filter((p) => !attackerActors.has(p)),
+      avoidIps: attackers.filter((a) => a.type === 'ip').map((a) => a.id),
+    };
+    this.maxLineBytes = (await currentSettings(this.engine)).ingest.max_line_bytes;
+    await loadIpDatabase(this.engine);
+    await this.engine.exec(
+      `CREATE TABLE ${this.attackTable} (event_id String, scenario String) ENGINE = Memory`,
+    );
+  }
+
+  attack(eventId: string, scenario: string): void {
+    this.attacks.set(eventId, scenario);
+    this.unassigned.push([eventId, scenario]);
+  }
+
+  async write(day: string, lines: string): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (day !== this.current?.day) {
+      await this.endDay();
+      const file = path.join(this.dir, `${day}.jsonl`);
+      this.current = { day, file, label: `events/${day}.jsonl`, fd: openSync(file, 'w') };
+    }
+    // The stream names a chunk's attack events just before writing it: they belong to this day.
+    for (const a of this.unassigned) this.dayAttacks.push(a);
+    this.unassigned = [];
+    writeSync(this.current.fd, lines);
+  }
+
+  /** Closes the day's file and hands it to the engine once the previous day is done. */
+  private async endDay(): Promise<void> {
+    const done = this.current;
+    if (!done) return;
+    closeSync(done.fd);
+    this.current = null;
+    const attacks = this.dayAttacks;
+    this.dayAttacks = [];
+    await this.working;
+    if (this.failure) throw this.failure;
+    this.working = this.storeDay(done, attacks).catch((err: unknown) => {
+      this.failure ??= err;
+    });
+  }
+
+  private async storeDay(day: DayFile, attacks: [string, string][]): Promise<void> {
+    const engine = this.engine;
+    const counts = await ingestFile(
+      engine,
+      { path: day.file, label: day.label, bytes: statSync(day.file).size },
+      { source: ocsf, enrichment: sqlEnrichAddresses, maxLineBytes: this.maxLineBytes },
+    );
+    addCounts(this.counts, counts);
+    rmSync(day.file, { force: true });
+    if (attacks.length > 0) {
+      await engine.insert(
+        this.attackTable,
+        attacks.map(([event_id, scenario]) => ({ event_id, scenario })),
+      );
+    }
+    const plan = this.plan;
+    if (plan && plan.shards > 1) await this.replicate(plan, day);
+    this.daysDone++;
+    this.opts.onProgress?.({
+      day: day.day,
+      daysDone: this.daysDone,
+      baseRows: this.counts.stored,
+      replicaRows: this.replicaRows,
+    });
+  }
+
+  private async replicate(plan: ReplicaPlan, day: DayFile): Promise<void> {
+    const started = Date.now();
+    // Stored times may sit a little outside their UTC day (a gateway node's clock is off).
+    const start = parseDate(day.day);
+    const params = {
+      label: day.label,
+      replica: replicaLabel(day.label),
+      lo: toSqlTime(start - DAY / 24),
+      hi: toSqlTime(start + DAY + DAY / 24),
+      services: [...plan.services],
+      avoid: avoidList(plan.avoidIps),
+    };
+    // Shards in groups of about COPY_BLOCK_ROWS rows per statement: one ARRAY JOIN over all of
+    // them would hold base rows × shards in memory at once.
+    const [base] = await this.engine.query<{ n: number }>(
+      `SELECT count() AS n FROM events WHERE time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')}
+         AND source_file = {label:String}`,
+      params,
+    );
+    const perGroup = Math.max(1, Math.floor((16 * COPY_BLOCK_ROWS) / Math.max(1, base?.n ?? 1)));
+    for (let first = 1; first < plan.shards; first += perGroup) {
+      const last = Math.min(plan.shards - 1, first + perGroup - 1);
+      await this.engine.exec(replicaInsertSql(plan, this.attackTable, last - first + 1), {
+        ...params,
+        first,
+        last,
+      });
+    }
+    const [row] = await this.engine.query<{ n: number; lo: string; hi: string }>(
+      `SELECT count() AS n, toString(min(time)) AS lo, toString(max(time)) AS hi FROM events
+       WHERE time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')} AND source_file = {replica:String}`,
+      params,
+    );
+    const n = row?.n ?? 0;
+    this.replicaRows += n;
+    // The copies get their own line in the ingest ledger, so `vigil status` reconciles.
+    await this.engine.insert('ingests', [
+      {
+        ingest_id: randomUUID(),
+        source_file: params.replica,
+        bytes: 0,
+        read: n,
+        stored: n,
+        quarantined: 0,
+        duplicates: 0,
+        min_time: row?.lo ?? '1970-01-01 00:00:00',
+        max_time: row?.hi ?? '1970-01-01 00:00:00',
+        started_at: Math.floor(started / 1000),
+        seconds: (Date.now() - started) / 1000,
+      },
+    ]);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.endDay();
+      await this.working;
+      if (this.failure) throw this.failure;
+    } finally {
+      await this.dispose();
+    }
+  }
+
+  /** Removes the temporary files and table; safe to call again, and after a failed run. */
+  async dispose(): Promise<void> {
+    if (this.current) closeSync(this.current.fd);
+    this.current = null;
+    await this.working;
+    await this.engine.exec(`DROP TABLE IF EXISTS ${this.attackTable}`);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function toSqlTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
