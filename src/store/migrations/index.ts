@@ -1,9 +1,21 @@
 import { events } from './0001_events.ts';
 import { reference } from './0002_reference.ts';
 import { enrichment } from './0003_enrichment.ts';
+import { detection } from './0004_detection.ts';
+import { baselines } from './0005_baselines.ts';
+import { scopeAudit } from './0006_scope_audit.ts';
+import { access } from './0007_access.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
 /** In version order. Add a file per change; never edit a released migration. */
-export const migrations: Migration[] = [events, reference, enrichment];
+export const migrations: Migration[] = [
+  events,
+  reference,
+  enrichment,
+  detection,
+  baselines,
+  scopeAudit,
+  access,
+];
