@@ -1,20 +1,24 @@
 /**
  * Scope and export speed on synthetic stores of growing size (not a test).
  *
- *   node --import tsx bench/scope.bench.ts [sizes in millions, default 10 30 100] [--home DIR] [--keep]
+ *   node --import tsx bench/scope.bench.ts [sizes in millions, default 10 30 100] [--attack PER_MILLE]
+ *     [--home DIR] [--keep] [--reuse]        (TRACE=1 times each engine call; EXPORT_ROWS=N, default 10 M)
  *
  * 100 M OCSF JSON events cannot be written to disk here, so the store is built inside the engine:
  * `INSERT INTO events SELECT … FROM numbers(N)` (in 10 M chunks) with plausible rows: 30 days,
  * sessions of 10 events (an Authentication token issuance, then API reads as one customer with
- * that token) from 20 M customers on broadband and carrier (mobile) addresses; 12 % of sessions are
- * the attacker's: tokens signed by the same key k-app but never issued, each call reading a
+ * that token) from 20 M customers on broadband and carrier (mobile) addresses; 1.5 % of sessions
+ * (`--attack 15`, per mille) are the attacker's, a large breach (1.5 M events and ~1.8 M subjects
+ * in 100 M), or 12 % with `--attack 120` (the heavy case): tokens signed by the same key k-app but
+ * never issued, each call reading a
  * different victim (and a recipient from their address book), from 5 hosting addresses and one
  * carrier-NAT address that customers share, 2 % rate-limited. The incident names the key and one
  * hosting address; the other addresses are found by expansion.
  *
  * For each size it prints: scope time, the bare engine scanning the same columns (one pass, no
- * logic), the forged-token anti-join alone, and the ratio; at the largest size, exports of the
- * resulting subjects to jsonl, csv and parquet with the Node process's peak RSS.
+ * logic), the forged-token set alone, and the ratios, in wall and CPU seconds (CPU includes the
+ * engine's threads, and is steadier than wall time when other work shares the machine); then
+ * exports of EXPORT_ROWS subject rows to jsonl, csv and parquet with the process's peak RSS.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,12 +31,19 @@ const args = process.argv.slice(2);
 const homeArg = args.indexOf('--home');
 const home = homeArg >= 0 ? (args[homeArg + 1] as string) : path.join(os.tmpdir(), 'vigil-scope-bench');
 const keep = args.includes('--keep');
-const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--home').map((a) => Number(a) * 1e6);
+/** Keep a store of the right size left by an earlier `--keep` run instead of rebuilding it. */
+const reuse = args.includes('--reuse');
+/** Subject rows for the export measurement (0 skips it). */
+const exportRows = Number(process.env.EXPORT_ROWS ?? 10_000_000);
+const attackArg = args.indexOf('--attack');
+/** The attacker's share of sessions, per mille: 15 (1.5 %, realistic) unless `--attack N`. */
+const ATTACK_PER_MILLE = attackArg >= 0 ? Number(args[attackArg + 1]) : 15;
+const flagValues = new Set([homeArg + 1, attackArg + 1].filter((i) => i > 0));
+const sizes = args.filter((a, i) => /^\d+$/.test(a) && !flagValues.has(i)).map((a) => Number(a) * 1e6);
 if (sizes.length === 0) sizes.push(10e6, 30e6, 100e6);
 
 const CUSTOMERS = 20_000_000;
 const CHUNK = 10_000_000;
-const ATTACK_PER_MILLE = 120;
 const HOSTING = ['43.200.10.1', '47.74.0.9', '45.32.1.7', '104.131.0.3', '88.198.0.5'];
 const NAT = '1.96.0.1';
 
@@ -109,6 +120,10 @@ const sampler = setInterval(() => {
 }, 50);
 
 async function build(engine: Engine, total: number): Promise<number> {
+  if (reuse) {
+    const [have] = await engine.query<{ n: number }>('SELECT count() AS n FROM events');
+    if (have?.n === total) return 0;
+  }
   await engine.exec('TRUNCATE TABLE events');
   const [, s] = await timed(async () => {
     for (let from = 0; from < total; from += CHUNK)
@@ -127,7 +142,7 @@ const incident: ScopeIncident = {
   ],
 };
 
-fs.rmSync(home, { recursive: true, force: true });
+if (!reuse) fs.rmSync(home, { recursive: true, force: true });
 const ws = await openWorkspace(home, { command: 'bench scope' });
 if (process.env.TRACE) {
   // Times every engine call of the scope, to see where the time goes.
@@ -148,32 +163,87 @@ const catalogFile = path.join(home, 'catalog.yaml');
 fs.writeFileSync(catalogFile, CATALOG);
 await loadCatalog(ws.engine, catalogFile);
 const results: Record<string, unknown>[] = [];
+
+/** Wall and CPU seconds of `fn`; CPU counts the engine's threads too (chDB runs in this process). */
+async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; s: number; cpu: number }> {
+  const c = process.cpuUsage();
+  const [value, s] = await timed(fn);
+  const used = process.cpuUsage(c);
+  return { value, s, cpu: (used.user + used.system) / 1e6 };
+}
+
+/**
+ * `EXPORT_ROWS` exposure rows (default 10 M) written straight into `exposures` under their own
+ * computation id, shaped like the scope's (customers and recipients, 1–4 categories, both
+ * confidences), then exported through the same code as `vigil scope --out`.
+ */
+async function exportBench(rows: number): Promise<void> {
+  const cid = 'sc-bench-export';
+  await ws.engine.exec(
+    `INSERT INTO exposures (computation_id, incident, subject_id, subject_type, categories, first_exposed,
+       last_exposed, events, confidence, indicator)
+     SELECT '${cid}', 'inc-bench', concat(if(number % 5 = 0, 'r', 'c'), toString(number)),
+       if(number % 5 = 0, 'recipient', 'customer'),
+       arraySlice(['address', 'email', 'name', 'order_history', 'phone'], 1 + number % 3, 1 + number % 4),
+       toDateTime64('2025-06-05 00:00:00', 3, 'UTC') + toIntervalMillisecond(number * 97),
+       toDateTime64('2025-06-05 00:00:00', 3, 'UTC') + toIntervalMillisecond(number * 101),
+       1 + number % 3, if(number % 50 = 0, 'probable', 'confirmed'),
+       if(number % 50 = 0, 'shared address 1.96.0.1 + account the attacker used', 'forged token signed by k-app')
+     FROM numbers(${rows})`,
+  );
+  for (const ext of ['jsonl', 'csv', 'parquet']) {
+    peakRss = 0;
+    peakHeap = 0;
+    const file = path.join(home, `exposure.${ext}`);
+    const m = await measured(() => writeExposureFile(ws, incident, file, { computation: cid, who: 'bench' }));
+    const out = {
+      export: ext,
+      rows: m.value.rows,
+      mb: Math.round(m.value.bytes / 2 ** 20),
+      seconds: +m.s.toFixed(1),
+      cpu_s: +m.cpu.toFixed(1),
+      process_peak_rss_mb: Math.round(peakRss / 2 ** 20),
+      js_peak_heap_mb: Math.round(peakHeap / 2 ** 20),
+    };
+    console.log(JSON.stringify(out));
+    fs.rmSync(file, { force: true });
+  }
+  await ws.engine.exec('TRUNCATE TABLE exposures');
+}
+
 try {
   for (const total of sizes) {
     const buildS = await build(ws.engine, total);
-    const [[bare]] = await timed(() =>
-      ws.engine.query<{ n: number }>(
+    const load = os.loadavg()[0] ?? 0;
+    const bare = await measured(() =>
+      ws.engine.query(
         `SELECT count() AS n FROM events WHERE NOT ignore(class_uid, activity_id, status_id, key_id, token_id, src_ip, time, actor_uid, subject_ids)`,
       ),
-    ).then(([v, s]) => [[{ ...v[0], s }]] as const);
-    const [, antiJoinS] = await timed(() =>
+    );
+    // The one step over every event the scope cannot narrow: which tokens were never issued.
+    const forgedSet = await measured(() =>
       ws.engine.query(
-        `SELECT count() FROM events WHERE class_uid = 6003 AND key_id = 'k-app'
-           AND token_id NOT IN (SELECT token_id FROM events WHERE class_uid = 3002 AND activity_id = 3)`,
+        `SELECT count() FROM (SELECT token_id FROM events
+           PREWHERE token_id != '' AND (class_uid = 6003 OR (class_uid = 3002 AND activity_id = 3))
+           GROUP BY token_id HAVING min(class_uid) = 6003)`,
       ),
     );
     peakRss = 0;
     peakHeap = 0;
-    const [summary, scopeS] = await timed(() =>
-      scopeIncident(ws, incident, { recompute: true, who: 'bench' }),
-    );
+    const scope = await measured(() => scopeIncident(ws, incident, { recompute: true, who: 'bench' }));
+    const summary = scope.value;
     const row = {
       events: total,
+      attack_per_mille: ATTACK_PER_MILLE,
       build_s: +buildS.toFixed(1),
-      scope_s: +scopeS.toFixed(2),
-      bare_scan_s: +(bare?.s ?? 0).toFixed(2),
-      forged_anti_join_s: +antiJoinS.toFixed(2),
-      ratio_scope_to_bare: +(scopeS / (bare?.s ?? 1)).toFixed(1),
+      load_avg_1m: +load.toFixed(1),
+      scope_s: +scope.s.toFixed(2),
+      scope_cpu_s: +scope.cpu.toFixed(2),
+      bare_scan_s: +bare.s.toFixed(2),
+      bare_scan_cpu_s: +bare.cpu.toFixed(2),
+      forged_set_s: +forgedSet.s.toFixed(2),
+      ratio_scope_to_bare: +(scope.s / bare.s).toFixed(1),
+      ratio_cpu: +(scope.cpu / bare.cpu).toFixed(1),
       attributed_events: summary.events.attributed,
       subjects: summary.subjects,
       confirmed: summary.by_confidence.confirmed,
@@ -184,41 +254,16 @@ try {
     };
     results.push(row);
     console.log(JSON.stringify(row));
-    if (total === sizes[sizes.length - 1]) {
-      for (const ext of ['jsonl', 'csv', 'parquet']) {
-        peakRss = 0;
-        peakHeap = 0;
-        const file = path.join(home, `exposure.${ext}`);
-        const [r, s] = await timed(() =>
-          writeExposureFile(ws, incident, file, { computation: summary.computation_id, who: 'bench' }),
-        );
-        const out = {
-          export: ext,
-          rows: r.rows,
-          mb: Math.round(r.bytes / 2 ** 20),
-          seconds: +s.toFixed(1),
-          process_peak_rss_mb: Math.round(peakRss / 2 ** 20),
-          js_peak_heap_mb: Math.round(peakHeap / 2 ** 20),
-        };
-        console.log(JSON.stringify(out));
-        fs.rmSync(file, { force: true });
-      }
-      // The engine writing the file itself, for comparison (embedded only).
-      const file = path.join(home, 'outfile.parquet');
-      const [, s] = await timed(() =>
-        ws.engine.exec(
-          `SELECT subject_id, subject_type, categories, first_exposed, last_exposed, events, confidence FROM exposures
-           WHERE computation_id = {cid:String} ORDER BY subject_id INTO OUTFILE ${ws.engine.dialect.sqlString(file)} FORMAT Parquet`,
-          { cid: summary.computation_id },
-        ),
-      ).catch((err) => [null, -1, console.log(`INTO OUTFILE: ${String(err).slice(0, 200)}`)] as const);
-      if (s >= 0) console.log(JSON.stringify({ export: 'parquet via INTO OUTFILE', seconds: +s.toFixed(1) }));
-      fs.rmSync(file, { force: true });
+    if (process.env.DUMP) {
+      // The summary without what differs between runs, to compare two versions of the code.
+      const { seconds: _s, computation_id: _c, computed_at: _t, ...same } = summary;
+      fs.writeFileSync(`${process.env.DUMP}.${total / 1e6}m.json`, JSON.stringify(same, null, 1));
     }
     // Computations pile up in scope_events/exposures; drop them between sizes.
     await ws.engine.exec('TRUNCATE TABLE scope_events');
     await ws.engine.exec('TRUNCATE TABLE exposures');
   }
+  if (exportRows > 0) await exportBench(exportRows);
 } finally {
   clearInterval(sampler);
   await ws.close();

@@ -219,7 +219,12 @@ export class IncidentGrouper {
   private async place(f: StoredFinding, contributions: Contribution[]): Promise<void> {
     const t = Date.parse(f.window_end);
     const risk = riskAt(contributions, t, this.halfLife);
-    const linking = [f.entity, ...f.related].filter((e) => this.links.links(e));
+    // A finding about an entity many parties share (an ASN, a subnet, a user agent, a NAT address)
+    // lists its biggest contributors as related, and they need not be one party. So it continues
+    // its own stream (the incident already holding that entity), or else joins the one incident its
+    // related entities point to; it never merges incidents, and raises its own when ambiguous.
+    const specific = this.links.links(f.entity);
+    const linking = specific ? [f.entity, ...f.related].filter((e) => this.links.links(e)) : [];
     const roots = new Map<string, IncidentRecord>();
     const already = this.attached.get(f.id);
     if (already) {
@@ -230,6 +235,20 @@ export class IncidentGrouper {
       const id = this.members.get(key(e));
       const r = id ? this.root(id) : undefined;
       if (r && !CLOSED_STATUSES.has(r.status)) roots.set(r.id, r);
+    }
+    if (!specific && roots.size === 0) {
+      const stream = this.members.get(key(f.entity));
+      const own = stream ? this.root(stream) : undefined;
+      if (own && !CLOSED_STATUSES.has(own.status)) roots.set(own.id, own);
+      else {
+        const pointed = new Map<string, IncidentRecord>();
+        for (const e of f.related.filter((x) => this.links.links(x))) {
+          const id = this.members.get(key(e));
+          const r = id ? this.root(id) : undefined;
+          if (r && !CLOSED_STATUSES.has(r.status)) pointed.set(r.id, r);
+        }
+        if (pointed.size === 1) for (const [id, r] of pointed) roots.set(id, r);
+      }
     }
     let target: IncidentRecord;
     if (roots.size > 0) {
@@ -302,8 +321,13 @@ export class IncidentGrouper {
       });
       r.finding_count += 1;
     }
-    for (const e of [f.entity, ...f.related]) {
-      if (!this.links.links(e) || this.members.get(key(e)) === r.id) continue;
+    // A shared entity is remembered only as its own finding stream; its related entities are not
+    // members, so they never pull other findings in.
+    const members = this.links.links(f.entity)
+      ? [f.entity, ...f.related].filter((e) => this.links.links(e))
+      : [f.entity];
+    for (const e of members) {
+      if (this.members.get(key(e)) === r.id) continue;
       const current = this.members.get(key(e));
       if (current && this.root(current)?.id === r.id) continue;
       this.members.set(key(e), r.id);

@@ -1,8 +1,15 @@
 import type { CatalogSql } from '../sources/reference/index.ts';
 import type { Engine } from '../store/index.ts';
 import { classifyAddresses, classifySeeds } from './classify.ts';
-import { confirmedLabelSql, type Evidence, type LabelContext, probableLabelSql } from './evidence.ts';
-import { EXPOSING, SqlParams, sqlForged, sqlIp } from './sql.ts';
+import {
+  anySql,
+  confirmedBranches,
+  type Evidence,
+  type LabelContext,
+  labelSql,
+  probableBranches,
+} from './evidence.ts';
+import { EXPOSING, INSERT_SETTINGS, SqlParams, sqlForged, sqlIp } from './sql.ts';
 import type { ExpansionStep, ScopeIncident } from './types.ts';
 
 export interface AttributionContext {
@@ -10,29 +17,36 @@ export interface AttributionContext {
   cid: string;
   incident: ScopeIncident;
   catalog: CatalogSql;
-  issued: string;
+  /** Set table of the tokens API calls carried that the login service never issued. */
+  forgedTokens: string;
   timezone: string;
   window: { start: string; end: string };
   sharedMinActors: number;
   maxRounds: number;
 }
 
-/** Columns of `scope_events` filled from an `events` row labelled `indicator`. */
+/**
+ * Columns of `scope_events` filled from the `events` rows that meet `match` and not `exclude`,
+ * labelled by `label`. Both tests are PREWHERE: they read only their own few columns, and the wide
+ * ones (subjects, user agent…) are read only for granules where a row is left: the attacker's events
+ * are in nearly every granule, so a later round that adds little would otherwise read everything.
+ */
 function insertSql(
   c: AttributionContext,
   p: SqlParams,
   round: number,
   confidence: string,
-  where: string,
+  filter: { match: string; exclude: string },
   label: string,
 ): string {
   return `INSERT INTO scope_events (computation_id, event_id, time, class_uid, round, confidence, indicator, forged,
       exposing, operation, known, categories, actor_uid, token_id, key_id, src_ip, net_class, country, asn, as_org,
       user_agent, subject_ids, subject_types)
-    SELECT ${p.bind(c.cid, 'String')}, event_id, time, class_uid, ${round}, '${confidence}', scope_indicator,
-      ${sqlForged(c.issued)}, ${EXPOSING}, ${c.catalog.operation}, ${c.catalog.known}, ${c.catalog.categories},
+    SELECT ${p.bind(c.cid, 'String')}, event_id, time, class_uid, ${round}, '${confidence}', ${label},
+      ${sqlForged(c.forgedTokens)}, ${EXPOSING}, ${c.catalog.operation}, ${c.catalog.known}, ${c.catalog.categories},
       actor_uid, token_id, key_id, src_ip, net_class, country, asn, as_org, user_agent, subject_ids, subject_types
-    FROM (SELECT *, ${label} AS scope_indicator FROM events WHERE ${where})`;
+    FROM events PREWHERE (${filter.match})${filter.exclude === '0' ? '' : ` AND NOT (${filter.exclude})`}
+    ${INSERT_SETTINGS}`;
 }
 
 function merge(a: Evidence, b: Partial<Evidence>): Evidence {
@@ -59,13 +73,12 @@ export async function attribute(c: AttributionContext): Promise<ExpansionStep[]>
   for (let round = 0; round < c.maxRounds; round++) {
     const next = merge(covered, pending);
     const p = new SqlParams();
-    const lc: LabelContext = { d: c.engine.dialect, p, issued: c.issued, timezone: c.timezone };
-    const labelNew = confirmedLabelSql(merge(emptyLike(covered), pending), lc);
-    if (labelNew === "''") break;
-    const labelOld = confirmedLabelSql(covered, lc);
-    const labelAll = confirmedLabelSql(next, lc);
-    const where = labelOld === "''" ? `${labelNew} != ''` : `${labelNew} != '' AND ${labelOld} = ''`;
-    await c.engine.exec(insertSql(c, p, round, 'confirmed', where, labelAll), p.values);
+    const lc: LabelContext = { d: c.engine.dialect, p, forgedTokens: c.forgedTokens, timezone: c.timezone };
+    const newBranches = confirmedBranches(merge(emptyLike(covered), pending), lc);
+    if (newBranches.length === 0) break;
+    const filter = { match: anySql(newBranches), exclude: anySql(confirmedBranches(covered, lc)) };
+    const label = labelSql(confirmedBranches(next, lc));
+    await c.engine.exec(insertSql(c, p, round, 'confirmed', filter, label), p.values);
     covered = next;
     const added = await c.engine.query<{ indicator: string; events: number }>(
       `SELECT indicator, count() AS events FROM scope_events
@@ -104,10 +117,25 @@ export async function attribute(c: AttributionContext): Promise<ExpansionStep[]>
         c,
         ips.map((i) => i.id),
         'found',
+        'ip',
+        (p) => anySql(confirmedBranches(covered, { ...lc, p })),
       );
       pending.exclusiveIps = judged.exclusive;
+      pending.issuingIps = judged.issuing;
       pending.sharedIps = judged.shared;
       for (const s of judged.steps) steps.push({ ...s, round: round + 1 });
+      // The next round would only add the events at these addresses that nothing covers yet, and
+      // there are none: skip its pass over the store (it would find nothing, and end the rounds).
+      if (
+        !pending.forgeryKeys &&
+        judged.issuing.length === 0 &&
+        judged.uncovered === 0 &&
+        round + 1 < c.maxRounds
+      ) {
+        covered = merge(covered, pending);
+        pending = {};
+        break;
+      }
     }
     if (!pending.forgeryKeys && !pending.exclusiveIps?.length) break;
   }
@@ -170,16 +198,16 @@ async function addProbable(c: AttributionContext, ev: Evidence, steps: Expansion
           ? '; no attacker-only indicator separates its use, so its events in the incident window are probable'
           : '; its attacker use is separated by attacker-only indicators, the rest is taken as its owner’s';
   const p = new SqlParams();
-  const lc: LabelContext = { d: c.engine.dialect, p, issued: c.issued, timezone: c.timezone };
-  const label = probableLabelSql(ev, lc, {
+  const lc: LabelContext = { d: c.engine.dialect, p, forgedTokens: c.forgedTokens, timezone: c.timezone };
+  const branches = probableBranches(ev, lc, {
     attackerActors: `SELECT actor_uid FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND confidence = 'confirmed'`,
     unsplitActors,
     anyConfirmed: (stats?.confirmed ?? 0) > 0,
   });
-  if (label === "''") return;
-  const confirmed = confirmedLabelSql(ev, lc);
-  const where = `time >= parseDateTime64BestEffort(${p.bind(c.window.start, 'String')}, 3, 'UTC')
+  if (branches.length === 0) return;
+  const match = `time >= parseDateTime64BestEffort(${p.bind(c.window.start, 'String')}, 3, 'UTC')
     AND time <= parseDateTime64BestEffort(${p.bind(c.window.end, 'String')}, 3, 'UTC')
-    AND ${label} != ''${confirmed === "''" ? '' : ` AND ${confirmed} = ''`}`;
-  await c.engine.exec(insertSql(c, p, 255, 'probable', where, label), p.values);
+    AND (${anySql(branches)})`;
+  const filter = { match, exclude: anySql(confirmedBranches(ev, lc)) };
+  await c.engine.exec(insertSql(c, p, 255, 'probable', filter, labelSql(branches)), p.values);
 }

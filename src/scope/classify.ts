@@ -18,6 +18,10 @@ function historyEnd(c: AttributionContext): string {
 
 interface Judged {
   exclusive: string[];
+  /** Exclusive addresses at which the login service issued tokens. */
+  issuing: string[];
+  /** Events at the exclusive ones that `covered` (when given) does not already attribute. */
+  uncovered: number;
   shared: string[];
   steps: ExpansionStep[];
 }
@@ -27,13 +31,16 @@ interface Judged {
  * Seeds, named by the incident before anything is attributed, are judged by their history (a day
  * and more before the incident window, forged tokens excluded): an address nobody used before is
  * the attacker's. Addresses found through attributed events are judged by all their other
- * successful traffic: any account other than the attacker's events makes them shared.
+ * successful traffic: any account other than the attacker's events makes them shared. (Forged
+ * calls are not legitimate traffic anyway, so only the attributed calls that are not forged need
+ * excluding by id: a set of a few ids instead of every attributed event's.)
  */
 export async function classifyAddresses(
   c: AttributionContext,
   ids: string[],
   origin: 'seed' | 'found',
   kind: 'ip' | 'subnet' | 'user_agent' = 'ip',
+  covered?: (p: SqlParams) => string,
 ): Promise<Judged> {
   const d = c.engine.dialect;
   const p = new SqlParams();
@@ -42,21 +49,40 @@ export async function classifyAddresses(
     kind === 'ip'
       ? p.inList('src_ip', ids, 'toIPv6')
       : p.inList(kind === 'subnet' ? expr : 'user_agent', ids);
-  const legit =
-    origin === 'seed'
-      ? `status_id = 1 AND NOT ${sqlForged(c.issued)} AND time < parseDateTime64BestEffort(${p.bind(historyEnd(c), 'String')}, 3, 'UTC')`
-      : `status_id = 1 AND NOT ${sqlForged(c.issued)} AND event_id NOT IN (SELECT event_id FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND ${kind === 'ip' ? p.inList('src_ip', ids, 'toIPv6') : '1'})`;
-  const rows = await c.engine.query<{ id: string; net_class: string; others: number; events: number }>(
+  let legit = `status_id = 1 AND NOT ${sqlForged(c.forgedTokens)}`;
+  if (origin === 'seed')
+    legit += ` AND time < parseDateTime64BestEffort(${p.bind(historyEnd(c), 'String')}, 3, 'UTC')`;
+  else {
+    // Usually none: then the test (and reading every event id at these addresses) is left out.
+    const q = new SqlParams();
+    const [attributed] = await c.engine.query<{ n: number }>(
+      `SELECT count() AS n FROM scope_events WHERE computation_id = ${q.bind(c.cid, 'String')} AND NOT forged
+         AND ${kind === 'ip' ? q.inList('src_ip', ids, 'toIPv6') : '1'}`,
+      q.values,
+    );
+    if ((attributed?.n ?? 0) > 0)
+      legit += ` AND event_id NOT IN (SELECT event_id FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND NOT forged AND ${kind === 'ip' ? p.inList('src_ip', ids, 'toIPv6') : '1'})`;
+  }
+  const rows = await c.engine.query<{
+    id: string;
+    net_class: string;
+    others: number;
+    events: number;
+    issued: number;
+    uncovered: number;
+  }>(
     `SELECT ${expr} AS id, anyIf(net_class, net_class != '') AS net_class,
-       ${d.sqlExactDistinct(`if(${legit}, actor_uid, NULL)`)} AS others, count() AS events
-     FROM events WHERE ${filter} GROUP BY id`,
+       ${d.sqlExactDistinct(`if(${legit}, actor_uid, NULL)`)} AS others, count() AS events,
+       countIf(class_uid = 3002 AND activity_id = 3 AND token_id != '') AS issued,
+       ${covered ? `countIf(NOT (${covered(p)}))` : '0'} AS uncovered
+     FROM events PREWHERE ${filter} GROUP BY id`,
     p.values,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const out: Judged = { exclusive: [], shared: [], steps: [] };
+  const out: Judged = { exclusive: [], issuing: [], uncovered: 0, shared: [], steps: [] };
   const noun = kind === 'ip' ? 'address' : kind === 'subnet' ? 'subnet' : 'user agent';
   for (const id of ids) {
-    const r = byId.get(id) ?? { id, net_class: '', others: 0, events: 0 };
+    const r = byId.get(id) ?? { id, net_class: '', others: 0, events: 0, issued: 0, uncovered: 0 };
     const carrier = kind !== 'user_agent' && SHARED_CLASSES.includes(r.net_class);
     const shared = carrier || r.others >= c.sharedMinActors;
     const where = origin === 'seed' ? 'before the incident' : 'besides the attacker’s events';
@@ -66,6 +92,8 @@ export async function classifyAddresses(
         ? `${r.others} other account(s) used this ${noun} successfully ${where}`
         : `no other account used this ${noun} ${where}${r.net_class ? ` (network class ${r.net_class})` : ''}`;
     (shared ? out.shared : out.exclusive).push(id);
+    if (!shared && kind === 'ip' && r.issued > 0) out.issuing.push(id);
+    if (!shared) out.uncovered += r.uncovered;
     out.steps.push({
       round: 0,
       entity: { type: kind, id },
@@ -90,6 +118,7 @@ export async function classifySeeds(
     attackerTokens: [],
     departed: [],
     exclusiveIps: [],
+    issuingIps: [],
     exclusiveSubnets: [],
     exclusiveAgents: [],
   };
@@ -174,6 +203,7 @@ export async function classifySeeds(
     if (list.length === 0) continue;
     const judged = await classifyAddresses(c, list, 'seed', kind);
     exclusive[`exclusive${target}`]?.push(...judged.exclusive);
+    exclusive.issuingIps?.push(...judged.issuing);
     shared[`shared${target}`].push(...judged.shared);
     steps.push(...judged.steps);
   }

@@ -10,6 +10,8 @@ export interface Evidence {
   /** Keys whose never-issued tokens are the attacker's (the key itself also signs real tokens). */
   forgeryKeys: string[];
   exclusiveIps: string[];
+  /** The exclusive addresses at which the login service issued tokens (those tokens are the attacker's too). */
+  issuingIps: string[];
   exclusiveSubnets: string[];
   exclusiveAgents: string[];
   /** Tokens named by the incident that the login service never issued, or issued to an attacker-only address. */
@@ -29,6 +31,7 @@ export function emptyEvidence(): Evidence {
   return {
     forgeryKeys: [],
     exclusiveIps: [],
+    issuingIps: [],
     exclusiveSubnets: [],
     exclusiveAgents: [],
     attackerTokens: [],
@@ -45,49 +48,69 @@ export function emptyEvidence(): Evidence {
 export interface LabelContext {
   d: Dialect;
   p: SqlParams;
-  issued: string;
+  forgedTokens: string;
   timezone: string;
 }
 
+/** One way an event can be tied to the attacker: the condition and the label it then gets. */
+export type Branch = readonly [cond: string, label: string];
+
 /**
- * A multiIf naming the first attacker-only indicator an `events` row carries, or '' for none.
- * Forged tokens come first: they are the strongest and most common tie.
+ * The attacker-only indicators an `events` row can carry, in the order its label names the first
+ * it meets. Forged tokens come first: they are the strongest and most common tie.
  */
-export function confirmedLabelSql(ev: Evidence, c: LabelContext): string {
+export function confirmedBranches(ev: Evidence, c: LabelContext): Branch[] {
   const { d, p } = c;
-  const branches: string[] = [];
+  const branches: Branch[] = [];
   if (ev.forgeryKeys.length > 0)
-    branches.push(
-      `${p.inList('key_id', ev.forgeryKeys)} AND ${sqlForged(c.issued)}`,
+    // Cheap tests first: the key is LowCardinality, the token lookup hashes a string.
+    branches.push([
+      `class_uid = 6003 AND ${p.inList('key_id', ev.forgeryKeys)} AND ${sqlForged(c.forgedTokens)}`,
       `concat('forged token signed by ', key_id)`,
-    );
+    ]);
   if (ev.attackerTokens.length > 0)
-    branches.push(p.inList('token_id', ev.attackerTokens), `'attacker token'`);
+    branches.push([p.inList('token_id', ev.attackerTokens), `'attacker token'`]);
   if (ev.exclusiveIps.length > 0)
-    branches.push(
+    branches.push([
       p.inList('src_ip', ev.exclusiveIps, 'toIPv6'),
       `concat('attacker-only address ', ${sqlIp(d)})`,
-    );
-  if (ev.exclusiveIps.length > 0)
-    // Tokens the attacker obtained by logging in from an attacker-only address are the attacker's wherever used.
-    branches.push(
-      `token_id != '' AND token_id IN (SELECT token_id FROM events WHERE class_uid = 3002 AND activity_id = 3 AND token_id != '' AND ${p.inList('src_ip', ev.exclusiveIps, 'toIPv6')})`,
+    ]);
+  if (ev.issuingIps.length > 0)
+    // Tokens the attacker obtained by logging in from an attacker-only address are the attacker's
+    // wherever used. Only addresses where the login service issued any token can add one.
+    branches.push([
+      `token_id != '' AND token_id IN (SELECT token_id FROM events WHERE class_uid = 3002 AND activity_id = 3 AND token_id != '' AND ${p.inList('src_ip', ev.issuingIps, 'toIPv6')})`,
       `'token issued to an attacker-only address'`,
-    );
+    ]);
   if (ev.exclusiveSubnets.length > 0)
-    branches.push(
+    branches.push([
       p.inList(d.sqlSubnet('src_ip'), ev.exclusiveSubnets),
       `concat('attacker-only subnet ', ${d.sqlSubnet('src_ip')})`,
-    );
+    ]);
   if (ev.exclusiveAgents.length > 0)
-    branches.push(p.inList('user_agent', ev.exclusiveAgents), `'attacker-only user agent'`);
+    branches.push([p.inList('user_agent', ev.exclusiveAgents), `'attacker-only user agent'`]);
   for (const a of ev.departed)
-    branches.push(
+    branches.push([
       `actor_uid = ${p.bind(a.actor, 'String')} AND toDate(time, ${p.bind(c.timezone, 'String')}) >= toDate(${p.bind(a.leftOn, 'String')})`,
       `concat('account of a departed person: ', actor_uid)`,
-    );
+    ]);
+  return branches;
+}
+
+/** A multiIf naming the first branch a row meets (every label is non-empty), or '' for none. */
+export function labelSql(branches: readonly Branch[]): string {
   if (branches.length === 0) return "''";
-  return `multiIf(${branches.join(', ')}, '')`;
+  return `multiIf(${branches.flat().join(', ')}, '')`;
+}
+
+/**
+ * True when a row meets any branch: the same rows as `labelSql(…) != ''`, but a plain boolean the
+ * engine can evaluate first (PREWHERE) on the few columns it reads, so labels are only built for
+ * the rows that match.
+ */
+export function anySql(branches: readonly Branch[]): string {
+  if (branches.length === 0) return '0';
+  return branches.map(([cond]) => `(${cond})`).join(' OR ');
 }
 
 /**
@@ -95,20 +118,20 @@ export function confirmedLabelSql(ev: Evidence, c: LabelContext): string {
  * incident window. `attackerActors` is a subquery over `scope_events` of the accounts the attacker
  * demonstrably used; it is narrowed to those used through the same shared address (or network).
  */
-export function probableLabelSql(
+export function probableBranches(
   ev: Evidence,
   c: LabelContext,
   opts: { attackerActors: string; unsplitActors: string[]; anyConfirmed: boolean },
-): string {
+): Branch[] {
   const { d, p } = c;
-  const branches: string[] = [];
+  const branches: Branch[] = [];
   if (opts.unsplitActors.length > 0)
-    branches.push(
+    branches.push([
       p.inList('actor_uid', opts.unsplitActors),
       `concat('account also used legitimately: ', actor_uid)`,
-    );
+    ]);
   if (ev.sharedTokens.length > 0)
-    branches.push(p.inList('token_id', ev.sharedTokens), `'token also used legitimately'`);
+    branches.push([p.inList('token_id', ev.sharedTokens), `'token also used legitimately'`]);
   const network: [string, string, boolean][] = [];
   if (ev.sharedIps.length > 0)
     network.push([
@@ -133,13 +156,12 @@ export function probableLabelSql(
   // A shared address counts for an account the attacker is known to have used there (the same
   // victim on the same carrier NAT, with a token that cannot be shown to be forged).
   for (const [cond, label] of network)
-    branches.push(
+    branches.push([
       `${cond} AND actor_uid IN (${opts.attackerActors} AND ${cond})`,
       `concat(${label}, ' + account the attacker used')`,
-    );
+    ]);
   // With no attacker-only evidence at all nothing narrows a shared address down: all of it in the window.
   if (!opts.anyConfirmed)
-    for (const [cond, label, isAddress] of network) if (isAddress) branches.push(cond, label);
-  if (branches.length === 0) return "''";
-  return `multiIf(${branches.join(', ')}, '')`;
+    for (const [cond, label, isAddress] of network) if (isAddress) branches.push([cond, label]);
+  return branches;
 }

@@ -1,4 +1,5 @@
 import type { Engine } from '../store/index.ts';
+import { INSERT_SETTINGS } from './sql.ts';
 
 /**
  * One row per exposed subject from the attributed events: the union of categories returned, first
@@ -18,6 +19,10 @@ export async function materialiseExposures(
   const mask = categoryNames.length
     ? `toUInt64(arraySum(arrayMap(x -> toUInt64(if(has(${names}, x), bitShiftLeft(toUInt64(1), toUInt8(indexOf(${names}, x) - 1)), 0)), categories)))`
     : 'toUInt64(0)';
+  // The strongest event first: confirmed before probable, then earliest. One UInt64 (confidence in
+  // bit 62 above milliseconds shifted positive) orders exactly as the tuple (not confirmed, time)
+  // and made argMin several times faster than comparing tuples.
+  const strongest = `bitOr(bitShiftLeft(toUInt64(confidence != 'confirmed'), 62), toUInt64(toUnixTimestamp64Milli(time) + ${2 ** 44}))`;
   await engine.exec(
     `INSERT INTO exposures (computation_id, incident, subject_id, subject_type, categories, first_exposed,
        last_exposed, events, confidence, indicator)
@@ -27,11 +32,11 @@ export async function materialiseExposures(
      FROM (
        SELECT subject_id, max(stype = 'customer') AS customer, any(stype) AS subject_type,
          groupBitOr(${mask}) AS cats, min(time) AS first, max(time) AS last, count() AS n,
-         max(confidence = 'confirmed') AS confirmed, argMin(indicator, (confidence != 'confirmed', time)) AS indicator
+         max(confidence = 'confirmed') AS confirmed, argMin(indicator, ${strongest}) AS indicator
        FROM scope_events ARRAY JOIN subject_ids AS subject_id, subject_types AS stype
        WHERE computation_id = {cid:String} AND exposing AND (NOT known OR notEmpty(categories))
        GROUP BY subject_id
-     )`,
+     ) ${INSERT_SETTINGS}`,
     { cid, incident },
   );
 }

@@ -4,7 +4,7 @@ import type { Engine, Workspace } from '../store/index.ts';
 import { attribute } from './attribute.ts';
 import { currentUser, recordAudit } from './audit.ts';
 import { materialiseExposures } from './exposures.ts';
-import { issuedSetSql, sqlTime } from './sql.ts';
+import { forgedSetSql, sqlTime } from './sql.ts';
 import { summarise } from './summary.ts';
 import type { ScopeIncident, ScopeOptions, ScopeSummary } from './types.ts';
 
@@ -96,9 +96,9 @@ export async function scopeIncident(
     .toISOString()
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14)}-${randomBytes(4).toString('hex')}`;
-  const issued = `scope_issued_${cid.replace(/-/g, '_')}`;
+  const forgedTokens = `scope_forged_${cid.replace(/-/g, '_')}`;
   const window = windowOf(incident);
-  for (const statement of issuedSetSql(issued)) await engine.exec(statement);
+  for (const statement of forgedSetSql(forgedTokens)) await engine.exec(statement);
   let expansion: ScopeSummary['expansion'];
   try {
     expansion = await attribute({
@@ -106,14 +106,14 @@ export async function scopeIncident(
       cid,
       incident,
       catalog: catalogSql(catalog, engine.dialect),
-      issued,
+      forgedTokens,
       timezone: settings.timezone,
       window,
       sharedMinActors: opts.sharedMinActors ?? 1,
       maxRounds: opts.maxRounds ?? 8,
     });
   } finally {
-    await engine.exec(`DROP TABLE IF EXISTS ${issued}`);
+    await engine.exec(`DROP TABLE IF EXISTS ${forgedTokens}`);
   }
   await materialiseExposures(engine, cid, incident.id, allCategories(catalog));
   const computed = await summarise(engine, cid, catalog, settings.timezone);

@@ -96,7 +96,7 @@ export const fanout: Detector = {
       ua_broad_addresses: 20,
     },
     lookback_seconds: 36 * 86_400,
-    revision: 2,
+    revision: 3,
   },
 
   async evaluate(ctx: DetectContext, range: WindowRange): Promise<Finding[]> {
@@ -328,7 +328,9 @@ function judge(
   }
   const all = peers.get(`${day}|${o.type}|all:${o.type}`);
   // A class with no history yet (say, the first hosting address) falls back to every entity of the
-  // type, at its p90: that figure is dominated by ordinary addresses, not by carrier NAT.
+  // type: for addresses at its p90, a figure dominated by ordinary addresses, not by carrier NAT; for
+  // staff and services at its p99, since roles differ widely and one role's routine (a marketing
+  // export) is another's outlier.
   const ref = groupOk
     ? { group, f: pick(g) }
     : all && all.day.days >= minHist
@@ -336,7 +338,7 @@ function judge(
       : null;
   if (!ref) return null;
   return at(
-    (groupOk ? ref.f.p99 : ref.f.p90) * p('peer_p99_factor'),
+    (groupOk || !ADDRESS_TYPES.has(o.type) ? ref.f.p99 : ref.f.p90) * p('peer_p99_factor'),
     groupOk ? 'peers' : `every ${o.type}`,
     true,
     {
@@ -344,6 +346,8 @@ function judge(
     },
   );
 }
+
+const ADDRESS_TYPES: ReadonlySet<string> = new Set(['ip', 'subnet', 'asn']);
 
 const SPAN_TEXT: Record<Span, string> = {
   window: 'in one window',
