@@ -12,7 +12,6 @@ import { ingestInputs } from '../src/sources/index.ts';
 import { openWorkspace } from '../src/store/index.ts';
 
 const n = Number(process.argv[2] ?? 2_000_000);
-const skipBare = process.env.SKIP_BARE === '1';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-bench-'));
 const file = path.join(dir, 'api.jsonl');
 const ws = await openWorkspace(path.join(dir, 'ws'));

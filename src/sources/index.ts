@@ -5,7 +5,6 @@ import { cloudtrail, envoy, nginx, pgaudit, withFieldMap } from './adapters/inde
 import { loadIpDatabase, sqlEnrichAddresses } from './enrich/index.ts';
 import { expandInputs } from './inputs.ts';
 import {
-  type Enrichment,
   emptyCounts,
   type IngestCounts,
   type IngestProgress,

@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
 import { getIncident } from '../../detect/index.ts';
-import {
-  formatOf,
-  type ScopeSummary,
-  scopeIncident,
-  writeExposureFile,
-} from '../../scope/index.ts';
+import { formatOf, type ScopeSummary, scopeIncident, writeExposureFile } from '../../scope/index.ts';
 import { withWorkspace } from '../../store/index.ts';
 import { globalOptions, log, printJson } from '../context.ts';
 import { UserError } from '../errors.ts';
