@@ -1,5 +1,5 @@
 import type { Engine } from '../store/index.ts';
-import type { EntityRef, EntityType, Severity } from './detector.ts';
+import type { EntityRef, EntityType, Finding, Severity } from './detector.ts';
 import { type FindingQuery, incidentFamily, listFindings, type StoredFinding } from './findings.ts';
 import { isoTime, sqlTime } from './sql.ts';
 
@@ -136,15 +136,8 @@ export interface Incident {
   counts: { findings: number; entities: number };
 }
 
-export interface IncidentFinding {
-  detector: string;
-  entity: EntityRef;
-  window_start: string;
-  window_end: string;
-  score: number;
-  summary: string;
-  evidence: Record<string, unknown>;
-  related: EntityRef[];
+/** A finding as an incident lists it: the detector's finding plus its stored id. */
+export interface IncidentFinding extends Finding {
   id: string;
 }
 
