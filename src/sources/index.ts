@@ -4,12 +4,7 @@ import type { Workspace } from '../store/index.ts';
 import { cloudtrail, envoy, nginx, pgaudit, withFieldMap } from './adapters/index.ts';
 import { loadIpDatabase, sqlEnrichAddresses } from './enrich/index.ts';
 import { expandInputs } from './inputs.ts';
-import {
-  emptyCounts,
-  type IngestCounts,
-  type IngestProgress,
-  ingestFiles,
-} from './ocsf/ingest.ts';
+import { emptyCounts, type IngestCounts, type IngestProgress, ingestFiles } from './ocsf/ingest.ts';
 import { ocsf } from './ocsf/parse.ts';
 import {
   currentSettings,
