@@ -60,7 +60,7 @@ write_config() { # $1 = shard number (1|2)
   <listen_host>127.0.0.1</listen_host>
   <http_port>$http</http_port>
   <tcp_port>$tcp</tcp_port>
-  <interserver_http_port>$((base_tcp + 100 + n - 1))</interserver_http_port>
+  <interserver_http_port>$((base_tcp + 50 + n - 1))</interserver_http_port>
   <max_connections>256</max_connections>
   <keep_alive_timeout>3</keep_alive_timeout>
   <max_concurrent_queries>50</max_concurrent_queries>

@@ -44,7 +44,7 @@ interface Origin {
 export const newOrigin: Detector = {
   meta: {
     id: 'new-origin',
-    title: 'Account used from a new country or network, or a hosting address serving many customers',
+    title: 'Account from a new country or network; hosting address serving customers',
     description:
       'Flags a staff account (employee or service) first seen from a country or ASN absent from its previous weeks — scored by who moved (services never should), where to (hosting providers, foreign countries) and how much it read — and a hosting-provider address serving several distinct customer accounts in a day, the shape of credential stuffing and token replay from rented servers.',
     false_positives: [
