@@ -147,8 +147,16 @@ start)
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   for n in 1 2; do write_config $n; done
+  # A server left on these ports by an earlier run would answer for a data directory that is gone.
+  for n in 1 2; do
+    if curl -s --max-time 1 "http://127.0.0.1:$((base_http + n - 1))/ping" >/dev/null 2>&1; then
+      echo "port $((base_http + n - 1)) is already serving ClickHouse (a server left from an earlier run?); stop it first" >&2
+      exit 1
+    fi
+  done
   for n in 1 2; do start_server $n; done
-  for n in 1 2; do wait_ready $n; done
+  # Never leave half a cluster running: a shard that fails takes the other one down with it.
+  for n in 1 2; do wait_ready $n || { "$0" stop "$dir"; exit 1; }; done
   echo "clickhouse cluster 'vigil' up: http://127.0.0.1:$base_http (shard 1), http://127.0.0.1:$((base_http + 1)) (shard 2)"
   ;;
 stop)
