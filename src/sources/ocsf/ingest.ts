@@ -69,11 +69,17 @@ let stageSeq = 0;
  * hours involved), and inside the file itself. A quarantined line already in quarantine is a
  * duplicate too, so re-ingesting a file changes nothing.
  */
-export async function ingestFile(
-  engine: Engine,
-  input: InputFile,
-  opts: IngestOptions,
-): Promise<IngestCounts> {
+export function ingestFile(engine: Engine, input: InputFile, opts: IngestOptions): Promise<IngestCounts> {
+  // One ingest at a time per engine: counts are taken from the store around the insert.
+  const previous = running.get(engine) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => ingestOne(engine, input, opts));
+  running.set(engine, next);
+  return next;
+}
+
+const running = new WeakMap<Engine, Promise<unknown>>();
+
+async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions): Promise<IngestCounts> {
   const started = Date.now();
   const ingestId = randomUUID();
   const stage = `_ingest_stage_${process.pid}_${++stageSeq}`;
@@ -113,31 +119,35 @@ export async function ingestFile(
     let stored = 0;
     if ((summary?.valid ?? 0) > 0) {
       // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
-      // only where the database has nothing. New rows are counted in their own table before they
-      // are appended, so the counts stay exact while other ingests run in the same process.
+      // only where the database has nothing.
       await engine.exec(
         `CREATE TABLE ${stage}_addr ENGINE = Memory AS
          ${opts.enrichment(`SELECT DISTINCT src_ip AS ip FROM ${stage} WHERE reason = ''`)}`,
       );
-      await engine.exec(
-        `CREATE TABLE ${stage}_new ENGINE = Memory AS
-         SELECT ${EVENT_COLUMNS.map((c) => `s.${c} AS ${c}`).join(', ')},
-           if(s.unmapped_pairs = '', '', concat('{', s.unmapped_pairs, '}')) AS unmapped,
-           if(a.country != '', a.country, s.reported_country) AS country, if(a.asn != 0, a.asn, s.reported_asn) AS asn,
-           a.as_org AS as_org, a.net_class AS net_class
-         FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON s.src_ip = a.ip
-         WHERE s.reason = ''
-           AND s.event_id NOT IN (
-             SELECT event_id FROM events
+      // Stored = distinct new ids minus those already in the store (ingests into one engine are
+      // serialised, so nothing lands in between); counting this way avoids another copy of the batch.
+      const range = { lo: summary!.lo, hi: summary!.hi };
+      const alreadyStored = `SELECT event_id FROM events
              WHERE time BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}
-               AND event_id IN (SELECT event_id FROM ${stage} WHERE reason = ''))
+               AND event_id IN (SELECT event_id FROM ${stage} WHERE reason = '')`;
+      const [fresh] = await engine.query<{ n: number }>(
+        `SELECT (SELECT uniqExact(event_id) FROM ${stage} WHERE reason = '') - (SELECT count() FROM (${alreadyStored})) AS n`,
+        range,
+      );
+      stored = fresh?.n ?? 0;
+      const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'].join(', ');
+      await engine.exec(
+        `INSERT INTO events (${columns})
+         SELECT ${EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')},
+           if(s.unmapped_pairs = '', '', concat('{', s.unmapped_pairs, '}')),
+           if(a.country != '', a.country, s.reported_country), if(a.asn != 0, a.asn, s.reported_asn),
+           a.as_org, a.net_class
+         FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON s.src_ip = a.ip
+         WHERE s.reason = '' AND s.event_id NOT IN (${alreadyStored})
          LIMIT 1 BY s.event_id
          SETTINGS join_use_nulls = 0`,
-        { lo: summary!.lo, hi: summary!.hi },
+        range,
       );
-      stored = await countRows(engine, `${stage}_new`);
-      const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'].join(', ');
-      await engine.exec(`INSERT INTO events (${columns}) SELECT ${columns} FROM ${stage}_new`);
     }
     const reasons = await engine.query<{ reason: string; n: number }>(
       `SELECT reason, count() AS n FROM quarantine WHERE ingest_id = {ingest:String} GROUP BY reason ORDER BY reason`,
@@ -170,13 +180,7 @@ export async function ingestFile(
   } finally {
     await engine.exec(`DROP TABLE IF EXISTS ${stage}`);
     await engine.exec(`DROP TABLE IF EXISTS ${stage}_addr`);
-    await engine.exec(`DROP TABLE IF EXISTS ${stage}_new`);
   }
-}
-
-async function countRows(engine: Engine, table: string): Promise<number> {
-  const [row] = await engine.query<{ n: number }>(`SELECT count() AS n FROM ${table}`);
-  return row?.n ?? 0;
 }
 
 /** Ingests inputs in order, reporting progress after each; counts are summed across them. */
