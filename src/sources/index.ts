@@ -21,6 +21,7 @@ export { expandInputs } from './inputs.ts';
 export type { Enrichment, IngestCounts, IngestProgress, InputFile } from './ocsf/ingest.ts';
 export { addCounts, emptyCounts, ingestFile, ingestFiles } from './ocsf/ingest.ts';
 export type { EventSource } from './source.ts';
+export { type WorkspaceStatus, workspaceStatus } from './status.ts';
 
 /** Event formats by name (`vigil ingest --format`). */
 export const eventSources = new Map<string, EventSource>([

@@ -124,7 +124,7 @@ export function register(program: Command): void {
       else process.stdout.write(renderSummary(summary));
 
       if (!flags.serve) return;
-      const { startServer } = await import('../../server/server.ts');
+      const { startServer } = await import('../../server/index.ts');
       const server = await startServer({ home, port: Number(flags.port) });
       if (server.adminToken) process.stdout.write(`admin token (shown once): ${server.adminToken}\n`);
       process.stdout.write(`vigil console: ${server.url}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isRole, ROLES, TokenStore } from '../../server/auth.ts';
+import { isRole, ROLES, startServer, TokenStore } from '../../server/index.ts';
 import { withWorkspace } from '../../store/index.ts';
 import { globalOptions, log } from '../context.ts';
 import { UserError } from '../errors.ts';
@@ -57,8 +57,6 @@ export function register(program: Command): void {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UserError(`bad port "${flags.port}"`, 'Use a number from 0 to 65535.');
-      // Loaded here so other commands do not pay for the web server at start-up.
-      const { startServer } = await import('../../server/server.ts');
       const server = await startServer({
         home,
         engineUrl: engine,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type WorkspaceStatus, workspaceStatus } from '../../sources/status.ts';
+import { type WorkspaceStatus, workspaceStatus } from '../../sources/index.ts';
 import { withWorkspace } from '../../store/index.ts';
 import { globalOptions, printJson } from '../context.ts';
 import { formatBytes } from '../progress.ts';

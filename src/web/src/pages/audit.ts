@@ -1,5 +1,5 @@
 import { type ComponentChildren, h } from 'preact';
-import type { AuditRecord } from '../../../server/domain.ts';
+import type { AuditRecord } from '../../../server/index.ts';
 import { num, t } from '../i18n.ts';
 import { Async, Card, Table, useApi, when } from '../ui.ts';
 

@@ -1,7 +1,7 @@
 import { type ComponentChildren, h } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import type { Incident, IncidentFinding } from '../../../server/domain.ts';
 import type { IncidentEntities } from '../../../server/entities.ts';
+import type { Incident, IncidentFinding } from '../../../server/index.ts';
 import type { Timeline } from '../../../server/timeline.ts';
 import type { Principal } from '../api.ts';
 import { Chart, type ChartOption, PALETTE } from '../chart.ts';

@@ -1,6 +1,6 @@
 import { type ComponentChildren, h } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import type { Incident } from '../../../server/domain.ts';
+import type { Incident } from '../../../server/index.ts';
 import { type Key, num, t } from '../i18n.ts';
 import { Async, Card, duration, SeverityBadge, Table, useApi, when } from '../ui.ts';
 

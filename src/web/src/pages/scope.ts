@@ -1,6 +1,6 @@
 import { type ComponentChildren, h } from 'preact';
 import { useState } from 'preact/hooks';
-import type { Exposure, ScopeSummary } from '../../../server/domain.ts';
+import type { Exposure, ScopeSummary } from '../../../server/index.ts';
 import { type ApiError, api, download, type Principal } from '../api.ts';
 import { barsOption, Chart, PALETTE } from '../chart.ts';
 import { num, t } from '../i18n.ts';

@@ -1,6 +1,6 @@
 import { type ComponentChildren, h } from 'preact';
 import { useState } from 'preact/hooks';
-import type { TokenInfo } from '../../../server/auth.ts';
+import type { TokenInfo } from '../../../server/index.ts';
 import { type ApiError, api } from '../api.ts';
 import { t } from '../i18n.ts';
 import { Async, Card, ErrorBox, Table, useApi, when } from '../ui.ts';
