@@ -112,3 +112,31 @@ test('a finding that links two open incidents merges them into the older one', a
   assert.equal(merged[0].counts.findings, 5);
   assert.equal(merged[0].detected_at, '2025-07-01T00:05:00Z');
 });
+
+test('an ASN finding made of two known campaigns joins its biggest contributor, lists only its own addresses', async () => {
+  await group([
+    finding({ type: 'key', id: 'k-camp-a' }, [{ type: 'ip', id: '198.51.100.1' }], 80, 60),
+    finding({ type: 'key', id: 'k-camp-b' }, [{ type: 'ip', id: '198.51.100.2' }], 80, 60),
+  ]);
+  const asn = { type: 'asn' as const, id: 'AS64500' };
+  await group([
+    finding(
+      asn,
+      [
+        { type: 'ip', id: '198.51.100.2' },
+        { type: 'ip', id: '198.51.100.1' },
+      ],
+      90,
+      65,
+    ),
+  ]);
+  assert.equal((await incidentsOf('AS64500')).length, 1, 'no incident of its own');
+  const [b] = await incidentsOf('k-camp-b');
+  assert.ok(
+    b.entities.some((e) => e.id === 'AS64500'),
+    'joins the biggest contributor’s incident',
+  );
+  assert.ok(!b.entities.some((e) => e.id === '198.51.100.1'), 'the other campaign’s address stays out');
+  const [a] = await incidentsOf('k-camp-a');
+  assert.notEqual(a.id, b.id, 'never merges the two');
+});

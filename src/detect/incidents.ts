@@ -221,8 +221,10 @@ export class IncidentGrouper {
     const risk = riskAt(contributions, t, this.halfLife);
     // A finding about an entity many parties share (an ASN, a subnet, a user agent, a NAT address)
     // lists its biggest contributors as related, and they need not be one party. So it continues
-    // its own stream (the incident already holding that entity), or else joins the one incident its
-    // related entities point to; it never merges incidents, and raises its own when ambiguous.
+    // its own stream (the incident already holding that entity), or else joins the incident its
+    // biggest related contributor belongs to; it never merges incidents. It raises its own only when
+    // none of its contributors is in an incident yet: an ASN's fan-out made of two known campaigns
+    // is evidence for them, not a third incident.
     const specific = this.links.links(f.entity);
     const linking = specific ? [f.entity, ...f.related].filter((e) => this.links.links(e)) : [];
     const roots = new Map<string, IncidentRecord>();
@@ -241,13 +243,15 @@ export class IncidentGrouper {
       const own = stream ? this.root(stream) : undefined;
       if (own && !CLOSED_STATUSES.has(own.status)) roots.set(own.id, own);
       else {
-        const pointed = new Map<string, IncidentRecord>();
+        // Related entities come biggest first.
         for (const e of f.related.filter((x) => this.links.links(x))) {
           const id = this.members.get(key(e));
           const r = id ? this.root(id) : undefined;
-          if (r && !CLOSED_STATUSES.has(r.status)) pointed.set(r.id, r);
+          if (r && !CLOSED_STATUSES.has(r.status)) {
+            roots.set(r.id, r);
+            break;
+          }
         }
-        if (pointed.size === 1) for (const [id, r] of pointed) roots.set(id, r);
       }
     }
     let target: IncidentRecord;
@@ -338,7 +342,18 @@ export class IncidentGrouper {
         added_at: sqlTime(new Date(f.window_end)),
       });
     }
-    this.addEntities(r, [f.entity, ...f.related]);
+    // A shared entity's contributors need not be one party, and scope reads the incident's entities:
+    // in an incident it raised itself it lists those no other incident holds; in one it joined,
+    // only those already in it (an ASN's other addresses may be another campaign's).
+    const inTarget = (e: EntityRef) => {
+      const m = this.members.get(key(e));
+      return m !== undefined && this.root(m)?.id === r.id;
+    };
+    const ownStream = r.entities.length === 0 || key(r.entities[0]) === key(f.entity);
+    const listed = this.links.links(f.entity)
+      ? f.related
+      : f.related.filter((e) => (ownStream ? !this.members.has(key(e)) || inTarget(e) : inTarget(e)));
+    this.addEntities(r, [f.entity, ...listed]);
     const seen = span(f);
     if (seen) {
       r.first_seen = Math.min(r.first_seen, seen[0]);

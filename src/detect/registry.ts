@@ -1,5 +1,6 @@
 import type { Detector } from './detector.ts';
 import { categoryDrift } from './detectors/category-drift.ts';
+import { credentialStuffing } from './detectors/credential-stuffing.ts';
 import { departedIdentity } from './detectors/departed-identity.ts';
 import { fanout } from './detectors/fanout.ts';
 import { keyHygiene } from './detectors/key-hygiene.ts';
@@ -22,6 +23,7 @@ export const detectors: readonly Detector[] = [
   lowAndSlow,
   categoryDrift,
   offHours,
+  credentialStuffing,
 ];
 
 export function detectorById(id: string): Detector | undefined {

@@ -205,9 +205,11 @@ async function addProbable(c: AttributionContext, ev: Evidence, steps: Expansion
     anyConfirmed: (stats?.confirmed ?? 0) > 0,
   });
   if (branches.length === 0) return;
+  // A call with a forged token that none of this incident's keys explains is another forger's,
+  // never this incident's by mere proximity.
   const match = `time >= parseDateTime64BestEffort(${p.bind(c.window.start, 'String')}, 3, 'UTC')
     AND time <= parseDateTime64BestEffort(${p.bind(c.window.end, 'String')}, 3, 'UTC')
-    AND (${anySql(branches)})`;
+    AND NOT ${sqlForged(c.forgedTokens)} AND (${anySql(branches)})`;
   const filter = { match, exclude: anySql(confirmedBranches(ev, lc)) };
   await c.engine.exec(insertSql(c, p, 255, 'probable', filter, labelSql(branches)), p.values);
 }

@@ -195,9 +195,21 @@ export async function classifySeeds(
     }
   }
 
+  // A /24 is never the attacker's alone: cloud tenants and broadband neighbours share it, and a
+  // second attacker two addresses away is another incident. Its addresses are judged one by one
+  // (the incident names those its findings saw; expansion finds the rest through keys and tokens).
+  for (const subnet of of('subnet')) {
+    shared.sharedSubnets.push(subnet);
+    step({
+      entity: { type: 'subnet', id: subnet },
+      verdict: 'shared',
+      reason:
+        'a /24 holds unrelated hosts (cloud tenants, neighbours): it only qualifies accounts the attacker used',
+    });
+  }
+
   for (const [kind, list, target] of [
     ['ip', of('ip'), 'Ips'],
-    ['subnet', of('subnet'), 'Subnets'],
     ['user_agent', of('user_agent'), 'Agents'],
   ] as const) {
     if (list.length === 0) continue;

@@ -154,12 +154,14 @@ export function probableBranches(
   if (ev.sharedAgents.length > 0)
     network.push([p.inList('user_agent', ev.sharedAgents), `'shared user agent'`, false]);
   // A shared address counts for an account the attacker is known to have used there (the same
-  // victim on the same carrier NAT, with a token that cannot be shown to be forged).
-  for (const [cond, label] of network)
-    branches.push([
-      `${cond} AND actor_uid IN (${opts.attackerActors} AND ${cond})`,
-      `concat(${label}, ' + account the attacker used')`,
-    ]);
+  // victim on the same carrier NAT, with a token that cannot be shown to be forged). Not a whole
+  // network or a user agent: the victim's own use from their usual carrier or app is the victim's.
+  for (const [cond, label, isAddress] of network)
+    if (isAddress)
+      branches.push([
+        `${cond} AND actor_uid IN (${opts.attackerActors} AND ${cond})`,
+        `concat(${label}, ' + account the attacker used')`,
+      ]);
   // With no attacker-only evidence at all nothing narrows a shared address down: all of it in the window.
   if (!opts.anyConfirmed)
     for (const [cond, label, isAddress] of network) if (isAddress) branches.push([cond, label]);
