@@ -3,6 +3,7 @@ import { type Catalog, catalogSql, currentCatalog, currentSettings } from '../so
 import type { Engine, Workspace } from '../store/index.ts';
 import { attribute } from './attribute.ts';
 import { currentUser, recordAudit } from './audit.ts';
+import { continuedWindow } from './continuation.ts';
 import { materialiseExposures } from './exposures.ts';
 import { forgedSetSql, sqlTime } from './sql.ts';
 import { summarise } from './summary.ts';
@@ -97,7 +98,8 @@ export async function scopeIncident(
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14)}-${randomBytes(4).toString('hex')}`;
   const forgedTokens = `scope_forged_${cid.replace(/-/g, '_')}`;
-  const window = windowOf(incident);
+  const continued = await continuedWindow(engine, incident, windowOf(incident), settings.timezone);
+  const window = continued.window;
   for (const statement of forgedSetSql(forgedTokens)) await engine.exec(statement);
   let expansion: ScopeSummary['expansion'];
   try {
@@ -115,6 +117,7 @@ export async function scopeIncident(
   } finally {
     await engine.exec(`DROP TABLE IF EXISTS ${forgedTokens}`);
   }
+  expansion = [...expansion, ...continued.steps];
   await materialiseExposures(engine, cid, incident.id, allCategories(catalog));
   const computed = await summarise(engine, cid, catalog, settings.timezone);
   const seconds = (Date.now() - started) / 1000;
