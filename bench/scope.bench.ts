@@ -151,9 +151,11 @@ if (process.env.TRACE) {
     const orig = e[name]?.bind(ws.engine);
     e[name] = async (...a: unknown[]) => {
       const t = Date.now();
+      const c = process.cpuUsage();
       const r = await orig?.(...a);
+      const u = process.cpuUsage(c);
       console.error(
-        `${((Date.now() - t) / 1000).toFixed(2)}s ${String(a[0]).replace(/\s+/g, ' ').slice(0, 150)}`,
+        `${((Date.now() - t) / 1000).toFixed(2)}s cpu ${((u.user + u.system) / 1e6).toFixed(2)}s ${String(a[0]).replace(/\s+/g, ' ').slice(0, 150)}`,
       );
       return r;
     };

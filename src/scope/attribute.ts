@@ -1,5 +1,6 @@
 import type { CatalogSql } from '../sources/reference/index.ts';
 import type { Engine } from '../store/index.ts';
+import type { Atoms, Candidates } from './candidates.ts';
 import { classifyAddresses, classifySeeds } from './classify.ts';
 import {
   anySql,
@@ -19,6 +20,8 @@ export interface AttributionContext {
   catalog: CatalogSql;
   /** Set table of the tokens API calls carried that the login service never issued. */
   forgedTokens: string;
+  /** The `events` rows the scope can look at; every query below reads it instead of `events`. */
+  source: Candidates;
   timezone: string;
   window: { start: string; end: string };
   sharedMinActors: number;
@@ -45,7 +48,7 @@ function insertSql(
     SELECT ${p.bind(c.cid, 'String')}, event_id, time, class_uid, ${round}, '${confidence}', ${label},
       ${sqlForged(c.forgedTokens)}, ${EXPOSING}, ${c.catalog.operation}, ${c.catalog.known}, ${c.catalog.categories},
       actor_uid, token_id, key_id, src_ip, net_class, country, asn, as_org, user_agent, subject_ids, subject_types
-    FROM events PREWHERE (${filter.match})${filter.exclude === '0' ? '' : ` AND NOT (${filter.exclude})`}
+    FROM ${c.source.table} PREWHERE (${filter.match})${filter.exclude === '0' ? '' : ` AND NOT (${filter.exclude})`}
     ${INSERT_SETTINGS}`;
 }
 
@@ -65,6 +68,7 @@ function merge(a: Evidence, b: Partial<Evidence>): Evidence {
  * round finds nothing new. Then one pass adds the probable events, inside the incident window.
  */
 export async function attribute(c: AttributionContext): Promise<ExpansionStep[]> {
+  await fillCandidates(c);
   const seeds = await classifySeeds(c);
   const steps: ExpansionStep[] = [...seeds.steps];
   let covered: Evidence = seeds.sharedOnly;
@@ -73,9 +77,16 @@ export async function attribute(c: AttributionContext): Promise<ExpansionStep[]>
   for (let round = 0; round < c.maxRounds; round++) {
     const next = merge(covered, pending);
     const p = new SqlParams();
-    const lc: LabelContext = { d: c.engine.dialect, p, forgedTokens: c.forgedTokens, timezone: c.timezone };
+    const lc: LabelContext = {
+      d: c.engine.dialect,
+      p,
+      forgedTokens: c.forgedTokens,
+      timezone: c.timezone,
+      source: c.source.table,
+    };
     const newBranches = confirmedBranches(merge(emptyLike(covered), pending), lc);
     if (newBranches.length === 0) break;
+    await c.source.ensure(await atomsOf(c, pending));
     const filter = { match: anySql(newBranches), exclude: anySql(confirmedBranches(covered, lc)) };
     const label = labelSql(confirmedBranches(next, lc));
     await c.engine.exec(insertSql(c, p, round, 'confirmed', filter, label), p.values);
@@ -145,6 +156,62 @@ export async function attribute(c: AttributionContext): Promise<ExpansionStep[]>
   return steps;
 }
 
+/**
+ * Copies into the candidate table, in one pass over `events` (after one over its cheap columns for
+ * the addresses), every row the confirmed rounds can meet from the incident's entities: all forged
+ * calls (any key: a key is followed once it signed an attributed forged call), the rows of the seed
+ * addresses, tokens, accounts and user agents, and every row at an address those rows came from
+ * (the addresses a round finds and classifies). What is still missing later costs one more pass.
+ */
+async function fillCandidates(c: AttributionContext): Promise<void> {
+  const of = (...types: string[]) => [
+    ...new Set(c.incident.entities.filter((e) => types.includes(e.type)).map((e) => e.id)),
+  ];
+  const persons = of('person');
+  const named = of('actor', 'service');
+  const p = new SqlParams();
+  const principals = await c.engine.query<{ principal_id: string; left_on: string | null }>(
+    `SELECT principal_id, toString(left_on) AS left_on FROM principals_current
+     WHERE ${p.inList('person_id', persons)} OR ${p.inList('principal_id', named)}`,
+    p.values,
+  );
+  const actors = [...new Set([...named, ...principals.map((r) => r.principal_id)])];
+  const departed = principals.filter((r) => r.left_on && r.left_on !== '\\N').map((r) => r.principal_id);
+  const seeds: Atoms = {
+    forgedCalls: true,
+    ips: of('ip'),
+    tokens: of('token'),
+    actors: departed,
+    agents: of('user_agent'),
+  };
+  const addresses = await c.source.addressesOf(seeds);
+  await c.source.ensure({ ...seeds, ips: [...(seeds.ips ?? []), ...addresses], actors });
+}
+
+/** The rows the confirmed branches of `ev` can meet, as candidate atoms. */
+async function atomsOf(c: AttributionContext, ev: Partial<Evidence>): Promise<Atoms> {
+  const atoms: Atoms = {
+    forgedCalls: (ev.forgeryKeys?.length ?? 0) > 0,
+    ips: [...(ev.exclusiveIps ?? []), ...(ev.issuingIps ?? [])],
+    tokens: [...(ev.attackerTokens ?? [])],
+    actors: (ev.departed ?? []).map((a) => a.actor),
+    subnets: ev.exclusiveSubnets ?? [],
+    agents: ev.exclusiveAgents ?? [],
+  };
+  if (ev.issuingIps?.length) {
+    // Tokens issued at these addresses (all their rows are held once the addresses are).
+    await c.source.ensure({ ips: ev.issuingIps });
+    const p = new SqlParams();
+    const rows = await c.engine.query<{ token_id: string }>(
+      `SELECT DISTINCT token_id FROM ${c.source.table}
+       WHERE class_uid = 3002 AND activity_id = 3 AND token_id != '' AND ${p.inList('src_ip', ev.issuingIps, 'toIPv6')}`,
+      p.values,
+    );
+    atoms.tokens = [...(atoms.tokens ?? []), ...rows.map((r) => r.token_id)];
+  }
+  return atoms;
+}
+
 function emptyLike(e: Evidence): Evidence {
   const out = {} as Record<string, unknown[]>;
   for (const k of Object.keys(e)) out[k] = [];
@@ -198,13 +265,25 @@ async function addProbable(c: AttributionContext, ev: Evidence, steps: Expansion
           ? '; no attacker-only indicator separates its use, so its events in the incident window are probable'
           : '; its attacker use is separated by attacker-only indicators, the rest is taken as its owner’s';
   const p = new SqlParams();
-  const lc: LabelContext = { d: c.engine.dialect, p, forgedTokens: c.forgedTokens, timezone: c.timezone };
+  const lc: LabelContext = {
+    d: c.engine.dialect,
+    p,
+    forgedTokens: c.forgedTokens,
+    timezone: c.timezone,
+    source: c.source.table,
+  };
   const branches = probableBranches(ev, lc, {
     attackerActors: `SELECT actor_uid FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND confidence = 'confirmed'`,
     unsplitActors,
     anyConfirmed: (stats?.confirmed ?? 0) > 0,
   });
   if (branches.length === 0) return;
+  await c.source.ensure({
+    actors: unsplitActors,
+    tokens: ev.sharedTokens,
+    ips: ev.sharedIps,
+    subnets: ev.sharedSubnets,
+  });
   // A call with a forged token that none of this incident's keys explains is another forger's,
   // never this incident's by mere proximity.
   const match = `time >= parseDateTime64BestEffort(${p.bind(c.window.start, 'String')}, 3, 'UTC')

@@ -43,6 +43,9 @@ export async function classifyAddresses(
   covered?: (p: SqlParams) => string,
 ): Promise<Judged> {
   const d = c.engine.dialect;
+  await c.source.ensure(
+    kind === 'ip' ? { ips: ids } : kind === 'subnet' ? { subnets: ids } : { agents: ids },
+  );
   const p = new SqlParams();
   const expr = kind === 'ip' ? sqlIp(d) : kind === 'subnet' ? d.sqlSubnet('src_ip') : 'user_agent';
   const filter =
@@ -75,7 +78,7 @@ export async function classifyAddresses(
        ${d.sqlExactDistinct(`if(${legit}, actor_uid, NULL)`)} AS others, count() AS events,
        countIf(class_uid = 3002 AND activity_id = 3 AND token_id != '') AS issued,
        ${covered ? `countIf(NOT (${covered(p)}))` : '0'} AS uncovered
-     FROM events PREWHERE ${filter} GROUP BY id`,
+     FROM ${c.source.table} PREWHERE ${filter} GROUP BY id`,
     p.values,
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -140,9 +143,10 @@ export async function classifySeeds(
 
   const tokens = of('token');
   if (tokens.length > 0) {
+    await c.source.ensure({ tokens });
     const p = new SqlParams();
     const rows = await c.engine.query<{ token_id: string; issued: number }>(
-      `SELECT token_id, countIf(class_uid = 3002 AND activity_id = 3) AS issued FROM events
+      `SELECT token_id, countIf(class_uid = 3002 AND activity_id = 3) AS issued FROM ${c.source.table}
        WHERE ${p.inList('token_id', tokens)} GROUP BY token_id`,
       p.values,
     );

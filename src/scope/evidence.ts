@@ -50,6 +50,8 @@ export interface LabelContext {
   p: SqlParams;
   forgedTokens: string;
   timezone: string;
+  /** The table of `events` rows the scope reads (all of those at the exclusive addresses among them). */
+  source: string;
 }
 
 /** One way an event can be tied to the attacker: the condition and the label it then gets. */
@@ -79,7 +81,7 @@ export function confirmedBranches(ev: Evidence, c: LabelContext): Branch[] {
     // Tokens the attacker obtained by logging in from an attacker-only address are the attacker's
     // wherever used. Only addresses where the login service issued any token can add one.
     branches.push([
-      `token_id != '' AND token_id IN (SELECT token_id FROM events WHERE class_uid = 3002 AND activity_id = 3 AND token_id != '' AND ${p.inList('src_ip', ev.issuingIps, 'toIPv6')})`,
+      `token_id != '' AND token_id IN (SELECT token_id FROM ${c.source} WHERE class_uid = 3002 AND activity_id = 3 AND token_id != '' AND ${p.inList('src_ip', ev.issuingIps, 'toIPv6')})`,
       `'token issued to an attacker-only address'`,
     ]);
   if (ev.exclusiveSubnets.length > 0)

@@ -3,6 +3,7 @@ import { type Catalog, catalogSql, currentCatalog, currentSettings } from '../so
 import type { Engine, Workspace } from '../store/index.ts';
 import { attribute } from './attribute.ts';
 import { currentUser, recordAudit } from './audit.ts';
+import { Candidates } from './candidates.ts';
 import { continuedWindow } from './continuation.ts';
 import { materialiseExposures } from './exposures.ts';
 import { forgedSetSql, sqlTime } from './sql.ts';
@@ -100,6 +101,7 @@ export async function scopeIncident(
   const forgedTokens = `scope_forged_${cid.replace(/-/g, '_')}`;
   const continued = await continuedWindow(engine, incident, windowOf(incident), settings.timezone);
   const window = continued.window;
+  const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens);
   for (const statement of forgedSetSql(forgedTokens)) await engine.exec(statement);
   let expansion: ScopeSummary['expansion'];
   try {
@@ -109,12 +111,14 @@ export async function scopeIncident(
       incident,
       catalog: catalogSql(catalog, engine.dialect),
       forgedTokens,
+      source,
       timezone: settings.timezone,
       window,
       sharedMinActors: opts.sharedMinActors ?? 1,
       maxRounds: opts.maxRounds ?? 8,
     });
   } finally {
+    await source.drop();
     await engine.exec(`DROP TABLE IF EXISTS ${forgedTokens}`);
   }
   expansion = [...expansion, ...continued.steps];

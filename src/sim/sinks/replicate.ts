@@ -52,14 +52,12 @@ export function replicaLabel(baseLabel: string): string {
 /** Customer and recipient ids are 8-digit numbers: the remap stays in that shape up to here. */
 export const MAX_TOTAL_ID = 90_000_000;
 
-/** `c-00000001` + offset, in SQL; `offset` is an SQL expression. */
-function shiftedId(prefix: string, expr: string, offset: string): string {
-  return `concat('${prefix}', leftPad(toString(toUInt64OrZero(substring(${expr}, 3)) + ${offset}), 8, '0'))`;
-}
-
-function remapSubject(expr: string, plan: ReplicaPlan): string {
-  return `multiIf(startsWith(${expr}, 'c-'), ${shiftedId('c-', expr, `shard * ${plan.baseCustomers}`)},
-    startsWith(${expr}, 'r-'), ${shiftedId('r-', expr, `shard * ${plan.baseRecipients}`)}, ${expr})`;
+/**
+ * `prefix` + the 8-digit zero-padded `number`, in SQL: the digits of 10⁸ + n without their
+ * leading 1 (cheaper than leftPad of toString).
+ */
+function paddedId(prefix: string, number: string): string {
+  return `concat('${prefix}', substring(toString(toUInt32(${number}) + 100000000), 2))`;
 }
 
 /** Public ranges customers come from, as [first, last] integers. */
@@ -72,25 +70,20 @@ function publicRanges(): [number, number][] {
   return out;
 }
 
-/**
- * The copy's address as UInt32: a new draw per (address, shard) in the same range, avoiding .0
- * and .255 host parts; addresses outside every public range (private space) are kept. The range
- * is found once per row (`rangeIndex`) and its bounds read from constant arrays.
- */
-function remapIpV4(v4: string, rangeIndex: string, salt: number): string {
-  const ranges = publicRanges();
-  const starts = `[${ranges.map(([a]) => a).join(', ')}, 0]::Array(UInt32)`;
-  const sizes = `[${ranges.map(([a, b]) => b - a + 1).join(', ')}, 1]::Array(UInt32)`;
-  const hash = `intHash64(toUInt64(${v4}) * 4096 + ${salt * 1024} + shard)`;
-  const n = `(arrayElement(${starts}, ${rangeIndex}) + ${hash} % arrayElement(${sizes}, ${rangeIndex}))`;
-  return `toUInt32(if(${rangeIndex} > ${ranges.length}, ${v4}, ${n} + (${n} % 256 = 0) - (${n} % 256 = 255)))`;
-}
-
 /** 1-based index of the public range holding `v4`, or one past the last. */
 function rangeIndexOf(v4: string): string {
   const ranges = publicRanges();
   const branches = ranges.map(([a, b], i) => `${v4} BETWEEN ${a} AND ${b}, ${i + 1}`);
   return `multiIf(${branches.join(', ')}, ${ranges.length + 1})`;
+}
+
+/**
+ * A draw for the copy's address as UInt32, from per-row `_ip_key` / `_ip_start` / `_ip_size`:
+ * pseudo-random per (address, shard, salt) in the address's range, avoiding .0 and .255 host parts.
+ */
+function drawIp(salt: number): string {
+  const n = `(_ip_start + intHash64(_ip_key + ${salt * 1024} + shard) % _ip_size)`;
+  return `toUInt32(${n} + (${n} % 256 = 0) - (${n} % 256 = 255))`;
 }
 
 /** Rows per block the engine forms and writes as one part: bounds memory whatever the scale. */
@@ -100,31 +93,56 @@ export const COPY_BLOCK_ROWS = 262_144;
  * INSERT … SELECT writing the copies of one base day (rows labelled `label`, not attack events
  * listed in `attackTable`) into shards `first` … `last`. Binds: label, replica, lo, hi (the day's
  * time bounds, widened for clock skew), services, avoid, first, last.
+ *
+ * Everything that depends only on the base row (parsed numbers of ids, the address's range, the
+ * token's hash, the URL around the customer id) is computed once per base row, before the ARRAY
+ * JOIN; per copy only additions, one integer hash and short concatenations remain.
  */
 export function replicaInsertSql(plan: ReplicaPlan, attackTable: string, copies: number): string {
-  const v4 = 'toUInt32(toIPv4(src_ip))';
-  const range = rangeIndexOf(v4);
-  const first = remapIpV4(v4, range, 0);
-  const second = remapIpV4(v4, range, 1);
-  const newEventId = `concat('ev-', toString(shard), '-', substring(event_id, 4))`;
-  const newActor = `if(startsWith(actor_uid, 'c-'), ${shiftedId('c-', 'actor_uid', `shard * ${plan.baseCustomers}`)}, actor_uid)`;
+  const ranges = publicRanges();
+  const starts = `[${ranges.map(([a]) => a).join(', ')}, 0]::Array(UInt32)`;
+  const sizes = `[${ranges.map(([a, b]) => b - a + 1).join(', ')}, 1]::Array(UInt32)`;
+  const newActor = `if(_cust, ${paddedId('c-', `_actor_n + shard * ${plan.baseCustomers}`)}, actor_uid)`;
+  const first = drawIp(0);
+  // Only attacker addresses need a second draw; without any, none is spelled out.
+  const ip =
+    plan.avoidIps.length > 0 ? `if(${first} IN {avoid:Array(UInt32)}, ${drawIp(1)}, ${first})` : first;
+  const newEventId = `concat('ev-', toString(shard), _ev_tail)`;
   const expressions: Record<string, string> = {
     event_id: newEventId,
     actor_uid: newActor,
-    token_id: `if(token_id = '', '', concat('jti-', leftPad(lower(hex(sipHash64(token_id, shard))), 16, '0')))`,
-    src_ip: `toIPv6(toIPv4(if(${first} IN {avoid:Array(UInt32)}, ${second}, ${first})))`,
-    url_path: `if(startsWith(actor_uid, 'c-'), replaceOne(url_path, actor_uid, ${newActor}), url_path)`,
+    token_id: `if(_token_h = 0, '', concat('jti-', lower(hex(reinterpretAsFixedString(intHash64(_token_h + shard))))))`,
+    src_ip: `if(_ip_public, toIPv6(toIPv4(${ip})), src_ip)`,
+    url_path: `if(_url_at > 0, concat(_url_head, ${newActor}, _url_tail), url_path)`,
     request_id: `if(request_id = '', '', concat('req-', ${newEventId}))`,
-    subject_ids: `arrayMap(x -> ${remapSubject('x', plan)}, subject_ids)`,
+    subject_ids: `arrayMap((k, n, x) -> multiIf(k = 1, ${paddedId('c-', `n + shard * ${plan.baseCustomers}`)},
+      k = 2, ${paddedId('r-', `n + shard * ${plan.baseRecipients}`)}, x), _subj_kind, _subj_n, subject_ids)`,
     source_file: '{replica:String}',
     ingested_at: 'now()',
   };
   const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'];
   const select = columns.map((c) => expressions[c] ?? c).join(',\n    ');
+  const v4 = 'toUInt32(toIPv4(src_ip))';
   return `INSERT INTO events (${columns.join(', ')})
   SELECT ${select}
   FROM (
-    SELECT * FROM events
+    SELECT *,
+      startsWith(actor_uid, 'c-') AS _cust,
+      if(_cust, toUInt32OrZero(substring(actor_uid, 3)), 0) AS _actor_n,
+      concat('-', substring(event_id, 4)) AS _ev_tail,
+      if(token_id = '', 0, bitOr(sipHash64(token_id), 1)) AS _token_h,
+      ${v4} AS _v4,
+      ${rangeIndexOf('_v4')} AS _ip_range,
+      _ip_range <= ${ranges.length} AS _ip_public,
+      toUInt64(_v4) * 4096 AS _ip_key,
+      arrayElement(${starts}, _ip_range) AS _ip_start,
+      arrayElement(${sizes}, _ip_range) AS _ip_size,
+      if(_cust, position(url_path, actor_uid), 0) AS _url_at,
+      substring(url_path, 1, _url_at - 1) AS _url_head,
+      substring(url_path, _url_at + length(actor_uid)) AS _url_tail,
+      arrayMap(x -> multiIf(startsWith(x, 'c-'), 1, startsWith(x, 'r-'), 2, 0), subject_ids) AS _subj_kind,
+      arrayMap(x -> toUInt32OrZero(substring(x, 3)), subject_ids) AS _subj_n
+    FROM events
     WHERE time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')}
       AND source_file = {label:String}
       AND (startsWith(actor_uid, 'c-') OR actor_uid IN {services:Array(String)})
