@@ -24,29 +24,45 @@ export function addDays(day: string, n: number): string {
   return d.toISOString().slice(0, 10);
 }
 
+const offsetFormat = new Map<string, Intl.DateTimeFormat>();
+
 /** Offset of `tz` from UTC at `ms`, in ms. */
 function offsetMs(ms: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
+  // Building an Intl.DateTimeFormat costs far more than formatting with it: judging a day of
+  // windows asks for thousands of offsets, so each zone's formatter is built once.
+  let f = offsetFormat.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    offsetFormat.set(tz, f);
+  }
+  const parts = f.formatToParts(new Date(ms));
   const v = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
   const asUtc = Date.UTC(v('year'), v('month') - 1, v('day'), v('hour'), v('minute'), v('second'));
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
+const dayStarts = new Map<string, number>();
+
 /** Epoch ms of 00:00 local time of `day`, rounded down to a whole UTC hour. */
 export function dayStartMs(day: string, tz: string): number {
+  const key = `${tz}|${day}`;
+  const known = dayStarts.get(key);
+  if (known !== undefined) return known;
   const guess = Date.parse(`${day}T00:00:00Z`);
   let t = guess - offsetMs(guess, tz);
   t = guess - offsetMs(t, tz);
-  return Math.floor(t / HOUR_MS) * HOUR_MS;
+  const start = Math.floor(t / HOUR_MS) * HOUR_MS;
+  dayStarts.set(key, start);
+  return start;
 }
 
 /**
