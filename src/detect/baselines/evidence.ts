@@ -1,7 +1,7 @@
 import type { Engine } from '../../store/index.ts';
 import type { EntityRef, EntityType } from '../detector.ts';
 import { isoTime, sqlTime } from '../sql.ts';
-import { STAFF, sqlEntityTuples } from './refresh.ts';
+import { STAFF, sqlEntityTuples, sqlSubnetKey } from './entities.ts';
 
 /**
  * What a finding shows of the events behind it, for the entity and span it judged: counts, first
@@ -55,7 +55,8 @@ export async function gatherEvidence(
     `e.src_ip IN (SELECT ${d.sqlIpFromString('x')} FROM (SELECT arrayJoin(JSONExtract({ips:String}, 'Array(String)')) AS x))`,
     `e.asn IN (SELECT toUInt32OrZero(substring(arrayJoin(JSONExtract({asns:String}, 'Array(String)')), 3)))`,
     `toString(e.user_agent) IN ${list('uas')}`,
-    `${d.sqlSubnet('e.src_ip')} IN ${list('subnets')}`,
+    // Subnets as CIDR text: compared as masked bytes, so no row's address is formatted as text.
+    `${sqlSubnetKey('e.src_ip')} IN (SELECT ${sqlSubnetKey(d.sqlIpFromString("splitByChar('/', x)[1]"))} FROM (SELECT arrayJoin(JSONExtract({subnets:String}, 'Array(String)')) AS x))`,
   ].join(' OR ');
   const rows = await engine.query<{
     fid: string;

@@ -7,15 +7,23 @@ import type { DetectContext, WindowRange } from '../detector.ts';
 import { refreshBaselines } from './refresh.ts';
 import { DAY_MS } from './time.ts';
 
+export {
+  ENTITY_KINDS,
+  type EntityKind,
+  type EntityKindName,
+  type PerEntityQuery,
+  STAFF,
+  SUBJECTS,
+  sqlEntityTuples,
+  sqlPerEntity,
+  sqlSubnetKey,
+} from './entities.ts';
 export { type Evidence, gatherEvidence, relatedOf, staffGroups, type Wanted } from './evidence.ts';
 export {
   nextVersion,
   type RefreshOptions,
   type RefreshResult,
   refreshBaselines,
-  STAFF,
-  sqlDisplayId,
-  sqlEntityTuples,
 } from './refresh.ts';
 export {
   type Candidate,

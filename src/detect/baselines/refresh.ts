@@ -1,5 +1,6 @@
 import type { Dialect, Engine } from '../../store/index.ts';
 import { sqlTime } from '../sql.ts';
+import { STAFF, SUBJECTS, sqlPerEntity } from './entities.ts';
 import { addDays, DAY_MS, dayStartMs, HOUR_MS, localDay } from './time.ts';
 
 /**
@@ -39,57 +40,19 @@ export function nextVersion(): number {
 
 const memo = new WeakMap<Engine, { key: string; from: number; until: number }>();
 
-/** Staff principals (employees' accounts and services); everything else is customer-side traffic. */
-export const STAFF = `(SELECT principal_id, max(person_id) AS person_id, max(is_service) AS is_service FROM (
-    SELECT principal_id, person_id, toUInt8(0) AS is_service FROM principals_current
-    UNION ALL SELECT principal_id, '' AS person_id, toUInt8(1) AS is_service FROM services_current)
-  GROUP BY principal_id)`;
-
-/**
- * Array((entity_type, entity_id, class)) of an `events` row `e` joined to STAFF as `s`: staff
- * accounts and their people; for everything else (customer tokens, unknown accounts) the address,
- * subnet, ASN and user agent; and `site`. With `raw`, addresses and subnets are their 16 bytes
- * (the subnet masked), cheap to group by; `sqlDisplayId` turns them into text after grouping.
- */
-export function sqlEntityTuples(d: Dialect, raw = false): string {
-  const bytes = 'reinterpretAsString(e.src_ip)';
-  const v4 = `startsWith(${bytes}, unhex('00000000000000000000FFFF'))`;
-  const ip = raw ? bytes : d.sqlIpToString('e.src_ip');
-  const subnet = raw
-    ? `if(${v4}, concat(substring(${bytes}, 1, 15), unhex('01')), concat(substring(${bytes}, 1, 6), unhex('01010101010101010101')))`
-    : d.sqlSubnet('e.src_ip');
-  return `arrayConcat(
-          [('site', '', '')],
-          if(s.principal_id != '', [('actor', e.actor_uid, if(s.is_service = 1, 'service', 'employee'))], []),
-          if(s.person_id != '', [('person', s.person_id, 'employee')], []),
-          if(s.principal_id = '', [('ip', ${ip}, toString(e.net_class)), ('subnet', ${subnet}, toString(e.net_class)),
-            ('asn', if(e.asn = 0, '', concat('AS', toString(e.asn))), toString(e.net_class)),
-            ('user_agent', toString(e.user_agent), '')], []))`;
-}
-
-/** Text of an entity id grouped in raw form (see `sqlEntityTuples`). */
-export function sqlDisplayId(d: Dialect, typeExpr: string, idExpr: string): string {
-  const fixed = `toFixedString(${idExpr}, 16)`;
-  return `multiIf(${typeExpr} = 'ip', ${d.sqlIpToString(fixed)}, ${typeExpr} = 'subnet', ${d.sqlSubnet(fixed)}, ${idExpr})`;
-}
-
 function hourlySql(d: Dialect): string {
+  const perEntity = sqlPerEntity(d, ['site', 'actor', 'person', 'ip', 'subnet', 'asn', 'user_agent'], {
+    by: ['hour', 'toStartOfHour(e.time)'],
+    aggregates: () => [
+      ['events', 'count()'],
+      ['sub_st', `uniqCombinedArrayState(12)(${SUBJECTS})`],
+      ['act_st', 'uniqCombinedState(12)(e.actor_uid)'],
+    ],
+  });
   return `INSERT INTO baseline_hourly (hour, entity_type, entity_id, klass, events, subjects, actors, ips, sub_st, act_st, version)
-    SELECT hour, entity_type, ${sqlDisplayId(d, 'entity_type', 'raw_id')} AS entity_id, klass, events, finalizeAggregation(sub_st) AS subjects,
+    SELECT hour, entity_type, entity_id, klass, events, finalizeAggregation(sub_st) AS subjects,
       finalizeAggregation(act_st) AS actors, 0 AS ips, sub_st, act_st, {version:UInt64} AS version
-    FROM (
-    SELECT hour, t.1 AS entity_type, t.2 AS raw_id, any(t.3) AS klass, count() AS events,
-      uniqCombinedArrayState(12)(subj) AS sub_st, uniqCombinedState(12)(actor_uid) AS act_st
-    FROM (
-      SELECT toStartOfHour(e.time) AS hour, e.actor_uid AS actor_uid,
-        if(e.class_uid = 3002, [e.actor_uid], e.subject_ids) AS subj,
-        ${sqlEntityTuples(d, true)} AS tuples
-      FROM events AS e LEFT JOIN ${STAFF} AS s ON e.actor_uid = s.principal_id
-      WHERE e.time >= {from:DateTime64(3, 'UTC')} AND e.time < {to:DateTime64(3, 'UTC')}
-    )
-    ARRAY JOIN tuples AS t
-    WHERE t.1 = 'site' OR t.2 != ''
-    GROUP BY hour, entity_type, raw_id)`;
+    FROM (${perEntity})`;
 }
 
 const ORIGINS_SQL = `INSERT INTO baseline_origins (hour, actor_uid, country, asn, net_class, as_org, events, subjects, version)

@@ -1,6 +1,7 @@
 import {
   type Candidate,
   dayStartMs,
+  type EntityKindName,
   type Evidence,
   type Figures,
   gatherEvidence,
@@ -16,10 +17,10 @@ import {
   relatedOf,
   round,
   STAFF,
+  SUBJECTS,
   showFigures,
   siteTide,
-  sqlDisplayId,
-  sqlEntityTuples,
+  sqlPerEntity,
   staffGroups,
   stopwatch,
 } from '../baselines/index.ts';
@@ -52,7 +53,7 @@ interface Observed {
   end: number;
   span: Span;
   value: number;
-  actors: number;
+  /** Distinct addresses (user agents in one window; 0 where not counted). */
   ips: number;
 }
 
@@ -66,7 +67,7 @@ interface Verdict {
   tide: number;
 }
 
-const TYPES = ['actor', 'person', 'ip', 'subnet', 'asn', 'user_agent'];
+const TYPES: EntityKindName[] = ['actor', 'person', 'ip', 'subnet', 'asn', 'user_agent'];
 
 export const fanout: Detector = {
   meta: {
@@ -168,29 +169,35 @@ export const fanout: Detector = {
 /** Exact distinct subjects per (window, entity), only where they reach the floor. */
 async function windowCounts(ctx: DetectContext, range: WindowRange, floor: number): Promise<Observed[]> {
   const d = ctx.dialect;
+  const ws = `toUnixTimestamp(${d.sqlWindowStart('e.time', range.windowSeconds)})`;
+  // Most addresses are households reading a handful of records: an address whose events name fewer
+  // subjects than the floor (duplicates included) cannot reach it, and a cheap sum per address
+  // leaves the exact count to the few that can (carrier NAT, offices, crawlers).
+  const reachable = `(${ws}, e.src_ip) IN (
+      SELECT ${ws}, e.src_ip FROM events AS e
+      WHERE e.time >= {from:DateTime64(3, 'UTC')} AND e.time < {to:DateTime64(3, 'UTC')}
+        AND e.actor_uid NOT IN (SELECT principal_id FROM ${STAFF})
+      GROUP BY 1, 2 HAVING sum(length(${SUBJECTS})) >= {floor:UInt32})`;
   const rows = await ctx.engine.query<{
     ws: number;
     et: string;
     eid: string;
     klass: string;
     n: number;
-    actors: number;
     ips: number;
   }>(
-    `SELECT ws, et, ${sqlDisplayId(d, 'et', 'raw')} AS eid, klass, n, actors, ips FROM (
-     SELECT toUnixTimestamp(${d.sqlWindowStart('time', range.windowSeconds)}) AS ws, t.1 AS et, t.2 AS raw,
-       any(t.3) AS klass, uniqExactArray(subj) AS n, uniqExact(actor_uid) AS actors, uniqExact(src_ip) AS ips
-     FROM (
-       SELECT e.time AS time, e.actor_uid AS actor_uid, e.src_ip AS src_ip,
-         if(e.class_uid = 3002, [e.actor_uid], e.subject_ids) AS subj, ${sqlEntityTuples(d, true)} AS tuples
-       FROM events AS e LEFT JOIN ${STAFF} AS s ON e.actor_uid = s.principal_id
-       WHERE e.time >= {start:DateTime64(3, 'UTC')} AND e.time < {end:DateTime64(3, 'UTC')}
-     )
-     ARRAY JOIN tuples AS t
-     WHERE t.1 IN {types:Array(String)} AND t.2 != ''
-     GROUP BY ws, et, raw
-     HAVING n >= {floor:UInt32})`,
-    { start: sqlTime(range.start), end: sqlTime(range.end), types: TYPES, floor },
+    `SELECT ws, entity_type AS et, entity_id AS eid, klass, n, ips FROM (
+     ${sqlPerEntity(d, TYPES, {
+       by: ['ws', ws],
+       aggregates: (kind) => [
+         ['n', `uniqExactArray(${SUBJECTS})`],
+         // Addresses per agent tell a common browser from a tool (see judge); no other kind uses them.
+         ['ips', kind.type === 'user_agent' ? 'uniqExact(e.src_ip)' : 'toUInt64(0)'],
+       ],
+       where: (kind) => (kind.type === 'ip' ? reachable : null),
+       having: 'n >= {floor:UInt32}',
+     })})`,
+    { from: sqlTime(range.start), to: sqlTime(range.end), floor },
   );
   return rows.map((r) => ({
     type: r.et,
@@ -199,7 +206,6 @@ async function windowCounts(ctx: DetectContext, range: WindowRange, floor: numbe
     end: Number(r.ws) * 1000 + range.windowSeconds * 1000,
     span: 'window' as const,
     value: Number(r.n),
-    actors: Number(r.actors),
     ips: Number(r.ips),
   }));
 }
@@ -219,15 +225,14 @@ async function hourCounts(ctx: DetectContext, range: WindowRange, floor: number)
     dtd: number;
     last_hour: number;
     hour_events: number;
-    actors: number;
     ips: number;
   }>(
     `SELECT entity_type AS et, entity_id AS eid, P AS p, anyHeavy(klass) AS klass,
        uniqCombinedMerge(12)(sub_st) AS dtd, maxIf(subjects, toUnixTimestamp(hour) = P - 3600) AS last_hour,
-       uniqCombinedMerge(12)(act_st) AS actors, max(ips) AS ips,
+       max(ips) AS ips,
        sumIf(subjects, toUnixTimestamp(hour) = P - 3600) AS hour_events
      FROM (
-       SELECT hour, entity_type, entity_id, klass, subjects, ips, sub_st, act_st FROM baseline_hourly FINAL
+       SELECT hour, entity_type, entity_id, klass, subjects, ips, sub_st FROM baseline_hourly FINAL
        WHERE hour >= {from:DateTime('UTC')} AND hour < {to:DateTime('UTC')} AND entity_type IN {types:Array(String)}
          AND (entity_type, entity_id, toDate(hour, {tz:String})) IN (
            SELECT entity_type, entity_id, toDate(hour, {tz:String}) AS d FROM baseline_hourly FINAL
@@ -254,7 +259,6 @@ async function hourCounts(ctx: DetectContext, range: WindowRange, floor: number)
       id: r.eid,
       klass: r.klass,
       end: Number(r.p) * 1000,
-      actors: Number(r.actors),
       ips: Number(r.ips),
     };
     // The day so far is judged again only in hours that added to it, so a finished burst is not
