@@ -1,6 +1,8 @@
 /**
  * Simulator throughput: events/s and bytes/event for the default 20,000 customers × 30 days,
- * written to bench/out/sim (gitignored). Run: node --import tsx bench/simulate.bench.ts [customers] [days]
+ * written to bench/out/sim (gitignored), plus CPU seconds and peak RSS (on a shared machine the
+ * wall figure depends on other load; per CPU-second it does not).
+ * Run: node --import tsx bench/simulate.bench.ts [customers] [days] [--gzip]
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -8,9 +10,11 @@ import { SCENARIOS, writeSimulation } from '../src/sim/index.ts';
 
 const customers = Number(process.argv[2] ?? 20_000);
 const days = Number(process.argv[3] ?? 30);
+const gzip = process.argv.includes('--gzip');
 const out = path.resolve(import.meta.dirname, 'out', 'sim');
 rmSync(out, { recursive: true, force: true });
 const began = performance.now();
+const cpu0 = process.cpuUsage();
 const result = await writeSimulation(
   out,
   {
@@ -21,19 +25,23 @@ const result = await writeSimulation(
     intensity: 1,
     scenarios: SCENARIOS.map((s) => ({ name: s.name })),
   },
-  false,
+  gzip,
 );
 const seconds = (performance.now() - began) / 1000;
-const mem = process.memoryUsage();
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 console.log(
   JSON.stringify({
     customers,
     days,
+    gzip,
     events: result.events,
     seconds: Math.round(seconds * 100) / 100,
     events_per_second: Math.round(result.events / seconds),
     bytes_per_event: Math.round(result.bytes / result.events),
     events_per_customer_month: Math.round(((result.events / customers) * 30) / days),
-    rss_mb: Math.round(mem.rss / 1e6),
+    cpu_seconds: Math.round(cpuSeconds * 100) / 100,
+    events_per_cpu_second: Math.round(result.events / cpuSeconds),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   }),
 );

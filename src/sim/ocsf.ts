@@ -9,8 +9,10 @@ export interface Token {
   exp: number;
   /** The `,"session":{…}` fragment, built once per token (a token is used many times). */
   json?: string;
-  /** Cached actor/session/origin fragment and what it was built for (see callerJson). */
-  caller?: string;
+  /** `json` encoded, for Authentication lines. */
+  sessionBytes?: Buffer;
+  /** Cached actor/session/origin fragment and what it was built for (see callerBytes). */
+  caller?: Buffer;
   callerIp?: string;
   callerUa?: string;
   callerActor?: string;
@@ -65,40 +67,171 @@ export interface AuthCall {
 }
 
 /**
- * One OCSF API Activity line. Built as text: JSON.stringify of whole objects is several times
- * slower, and every value here is either a number, a pre-quoted string, or an id we generated
- * that needs no escaping.
+ * Encodes lines straight into a reusable byte buffer: no string per line, no joined chunk, no
+ * conversion on write. Fragments that repeat (per operation, per token, per subject list) are
+ * encoded once and copied; numbers and ids are written digit by digit. Output is exactly the
+ * bytes of the JSON text the line stands for (UTF-8).
  */
-export function apiLine(c: ApiCall, time: number, eventId: string, withOperation: boolean): string {
+export class LineWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size = 1 << 22) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** A string, byte by byte while it is ASCII (short ids, paths, addresses). */
+  text(s: string): void {
+    const n = s.length;
+    this.room(n * 3);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.pos = p + b.write(s.slice(i), p, 'utf8');
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** A number as `${n}` would spell it; non-negative safe integers digit by digit. */
+  num(n: number): void {
+    if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) {
+      this.text(String(n));
+      return;
+    }
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    this.room(digits);
+    const b = this.buf;
+    let p = this.pos + digits;
+    this.pos = p;
+    let x = n;
+    do {
+      const q = Math.floor(x / 10);
+      b[--p] = 48 + (x - q * 10);
+      x = q;
+    } while (x > 0);
+  }
+
+  /** `ev-` + the sequence number in base 36, at least 7 digits (see `eventId`). */
+  eventId(seq: number): void {
+    if (!(seq >= 0 && seq < ID_LIMIT && Math.floor(seq) === seq)) {
+      this.text(eventId(seq));
+      return;
+    }
+    this.room(10);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = 101; // e
+    b[p + 1] = 118; // v
+    b[p + 2] = 45; // -
+    let x = seq;
+    for (let i = p + 9; i >= p + 3; i--) {
+      const q = Math.floor(x / 36);
+      b[i] = BASE36[x - q * 36];
+      x = q;
+    }
+    this.pos = p + 10;
+  }
+}
+
+/** 36⁷: ids below it have exactly 7 base-36 digits once padded. */
+const ID_LIMIT = 36 ** 7;
+const BASE36 = Uint8Array.from('0123456789abcdefghijklmnopqrstuvwxyz', (c) => c.charCodeAt(0));
+
+/** The event id of the stream's `seq`-th event. */
+export function eventId(seq: number): string {
+  return `ev-${seq.toString(36).padStart(7, '0')}`;
+}
+
+const enc = (s: string): Buffer => Buffer.from(s, 'utf8');
+const OPEN = enc('{"time":');
+const API_REQUEST = enc('"}},"api":{"request":{"uid":"req-');
+const RESOURCES = enc('"}},"resources":[');
+const CODE = enc('],"http_response":{"code":');
+const LENGTH = enc(',"length":');
+const METADATA = enc('},"metadata":{"uid":"');
+const CLOSE = enc('"}}\n');
+const IP = enc(',"src_endpoint":{"ip":"');
+const USER_AGENT = enc('"},"http_request":{"user_agent":');
+const MFA_TRUE = enc('},"is_mfa":true,"metadata":{"uid":"');
+const MFA_FALSE = enc('},"is_mfa":false,"metadata":{"uid":"');
+const QUOTE_BRACE = enc('"}');
+/** `,"class_uid":3002,"activity_id":A,"status_id":S,"user":{"uid":"` by activity and status. */
+const AUTH_HEADS = new Map<number, Buffer>();
+
+/**
+ * One OCSF API Activity line, with its newline. Every value is either a number, a pre-quoted
+ * string, or an id we generated that needs no escaping.
+ */
+export function writeApiLine(
+  w: LineWriter,
+  c: ApiCall,
+  time: number,
+  seq: number,
+  withOperation: boolean,
+): void {
   const ok = !c.failed;
-  const op = opJson(c.op);
-  let resources = '';
-  if (ok && c.subjects.length > 0) resources = resourcesJson(c.subjects);
+  const op = opBytes(c.op);
   const code = c.code ?? (ok ? 200 : 500);
   const length = ok ? c.op.bytes + c.subjects.length * 180 + (c.t % 97) : 90 + (c.t % 40);
-  return flat(
-    `{"time":${time},${op.head}"status_id":${ok ? 1 : 2},${callerJson(c)}${op.method}${c.path}"}},` +
-      `"api":{${withOperation ? op.name : ''}"request":{"uid":"req-${eventId}"}},"resources":[${resources}],` +
-      `"http_response":{"code":${code},"length":${length}},"metadata":{"uid":"${eventId}"}}`,
-  );
+  w.bytes(OPEN);
+  w.num(time);
+  w.bytes(ok ? op.headOk : op.headFailed);
+  const caller = callerBytes(c);
+  if (caller) w.bytes(caller);
+  else w.text(callerText(c));
+  w.bytes(op.method);
+  w.text(c.path);
+  w.bytes(withOperation ? op.name : API_REQUEST);
+  w.eventId(seq);
+  w.bytes(RESOURCES);
+  if (ok && c.subjects.length > 0) w.bytes(resourcesBytes(c.subjects));
+  w.bytes(CODE);
+  w.num(code);
+  w.bytes(LENGTH);
+  w.num(length);
+  w.bytes(METADATA);
+  w.eventId(seq);
+  w.bytes(CLOSE);
 }
 
-interface OpJson {
-  head: string;
-  method: string;
-  name: string;
+interface OpBytes {
+  headOk: Buffer;
+  headFailed: Buffer;
+  method: Buffer;
+  name: Buffer;
 }
 
-const opFragments = new Map<Operation, OpJson>();
+const opFragments = new Map<Operation, OpBytes>();
 
 /** Per-operation constant parts of a line. */
-function opJson(op: Operation): OpJson {
+function opBytes(op: Operation): OpBytes {
   let f = opFragments.get(op);
   if (!f) {
+    const head = `,"class_uid":6003,"activity_id":${op.activity},"status_id":`;
     f = {
-      head: `"class_uid":6003,"activity_id":${op.activity},`,
-      method: `,"http_method":"${op.method}","url":{"path":"`,
-      name: `"operation":"${op.name}",`,
+      headOk: enc(`${head}1,`),
+      headFailed: enc(`${head}2,`),
+      method: enc(`,"http_method":"${op.method}","url":{"path":"`),
+      name: enc(`"}},"api":{"operation":"${op.name}","request":{"uid":"req-`),
     };
     opFragments.set(op, f);
   }
@@ -107,44 +240,76 @@ function opJson(op: Operation): OpJson {
 
 /**
  * Actor, session, address and user agent: constant for all calls made with one token from one
- * place, so built once per token (a session makes several calls).
+ * place, so encoded once per token (a session makes several calls). Null without a token.
  */
-function callerJson(c: ApiCall): string {
+function callerBytes(c: ApiCall): Buffer | null {
   const token = c.token;
-  if (token?.caller && token.callerIp === c.ip && token.callerUa === c.ua && token.callerActor === c.actor) {
+  if (!token) return null;
+  if (token.caller && token.callerIp === c.ip && token.callerUa === c.ua && token.callerActor === c.actor) {
     return token.caller;
   }
-  const text = flat(
-    `"actor":{"user":{"uid":"${c.actor}","type":"${c.actorType}"}${token ? sessionJson(token) : ''}},` +
-      `"src_endpoint":{"ip":"${c.ip}"},"http_request":{"user_agent":${c.ua}`,
-  );
-  if (token) {
-    token.caller = text;
-    token.callerIp = c.ip;
-    token.callerUa = c.ua;
-    token.callerActor = c.actor;
-  }
-  return text;
+  const bytes = enc(callerText(c));
+  token.caller = bytes;
+  token.callerIp = c.ip;
+  token.callerUa = c.ua;
+  token.callerActor = c.actor;
+  return bytes;
 }
 
-const resourceLists = new WeakMap<readonly Subject[], string>();
+function callerText(c: ApiCall): string {
+  return (
+    `"actor":{"user":{"uid":"${c.actor}","type":"${c.actorType}"}${c.token ? sessionJson(c.token) : ''}},` +
+    `"src_endpoint":{"ip":"${c.ip}"},"http_request":{"user_agent":${c.ua}`
+  );
+}
+
+const subjectBytes = new WeakMap<Subject, Buffer>();
+const resourceLists = new WeakMap<readonly Subject[], Buffer>();
 
 /** Address books and export pages are returned many times: their JSON is kept per list. */
-function resourcesJson(subjects: readonly Subject[]): string {
-  if (subjects.length === 1) return subjects[0].json;
-  let text = resourceLists.get(subjects);
-  if (text === undefined) {
-    text = subjects.map((s) => s.json).join(',');
-    resourceLists.set(subjects, text);
+function resourcesBytes(subjects: readonly Subject[]): Buffer {
+  if (subjects.length === 1) {
+    const s = subjects[0];
+    let b = subjectBytes.get(s);
+    if (b === undefined) {
+      b = enc(s.json);
+      subjectBytes.set(s, b);
+    }
+    return b;
   }
-  return text;
+  let b = resourceLists.get(subjects);
+  if (b === undefined) {
+    b = enc(subjects.map((s) => s.json).join(','));
+    resourceLists.set(subjects, b);
+  }
+  return b;
 }
 
-export function authLine(c: AuthCall, time: number, eventId: string): string {
-  const session = c.token ? sessionJson(c.token) : '';
-  return flat(
-    `{"time":${time},"class_uid":3002,"activity_id":${c.activity},"status_id":${c.failed ? 2 : 1},` +
-      `"user":{"uid":"${c.user}"}${session},"src_endpoint":{"ip":"${c.ip}"},` +
-      `"http_request":{"user_agent":${c.ua}},"is_mfa":${c.mfa},"metadata":{"uid":"${eventId}"}}`,
-  );
+/** One OCSF Authentication line, with its newline. */
+export function writeAuthLine(w: LineWriter, c: AuthCall, time: number, seq: number): void {
+  const status = c.failed ? 2 : 1;
+  const key = c.activity * 4 + status;
+  let head = AUTH_HEADS.get(key);
+  if (!head) {
+    head = enc(`,"class_uid":3002,"activity_id":${c.activity},"status_id":${status},"user":{"uid":"`);
+    AUTH_HEADS.set(key, head);
+  }
+  w.bytes(OPEN);
+  w.num(time);
+  w.bytes(head);
+  w.text(c.user);
+  w.bytes(QUOTE_BRACE);
+  if (c.token) w.bytes(sessionBytes(c.token));
+  w.bytes(IP);
+  w.text(c.ip);
+  w.bytes(USER_AGENT);
+  w.text(c.ua);
+  w.bytes(c.mfa ? MFA_TRUE : MFA_FALSE);
+  w.eventId(seq);
+  w.bytes(CLOSE);
+}
+
+function sessionBytes(token: Token): Buffer {
+  token.sessionBytes ??= enc(sessionJson(token));
+  return token.sessionBytes;
 }

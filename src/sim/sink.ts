@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, type WriteStream, writeSync } from 'node:fs';
 import path from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { ScenarioTruth } from './truth.ts';
@@ -7,11 +7,12 @@ import type { World } from './world.ts';
 
 /**
  * Where generated events go. The unit is a batch of JSON lines (JSONEachRow, each ending in
- * '\n') for one UTC day; days arrive in order and never revisit. A file sink writes one file per
- * day; a store sink can insert the same text straight into a table.
+ * '\n', UTF-8) for one UTC day; days arrive in order and never revisit. A file sink writes one
+ * file per day; a store sink can insert the same text straight into a table.
  */
 export interface EventSink {
-  write(day: string, lines: string): Promise<void>;
+  /** `lines` is only valid during the call (the stream reuses the buffer): copy what you keep. */
+  write(day: string, lines: Uint8Array): Promise<void>;
   close(): Promise<void>;
   /** Optional: the cast and the scenarios' truths, once, before the first day (store sinks). */
   begin?(world: World, truths: readonly ScenarioTruth[]): Promise<void>;
@@ -19,9 +20,14 @@ export interface EventSink {
   attack?(eventId: string, scenario: string): void;
 }
 
-/** events/YYYY-MM-DD.jsonl (or .jsonl.gz), one file per UTC day, written as a stream. */
+/**
+ * events/YYYY-MM-DD.jsonl (or .jsonl.gz), one file per UTC day. Plain files are written with
+ * synchronous large writes (nothing else waits on the event loop meanwhile); gzip runs in zlib's
+ * worker threads while the next chunk is generated.
+ */
 export class JsonlFileSink implements EventSink {
   private day = '';
+  private fd: number | null = null;
   private file: WriteStream | null = null;
   private gzip: Gzip | null = null;
 
@@ -32,27 +38,36 @@ export class JsonlFileSink implements EventSink {
     mkdirSync(dir, { recursive: true });
   }
 
-  async write(day: string, lines: string): Promise<void> {
+  async write(day: string, lines: Uint8Array): Promise<void> {
     if (day !== this.day) {
       await this.endDay();
       this.day = day;
       const file = path.join(this.dir, `${day}.jsonl${this.gzipped ? '.gz' : ''}`);
-      this.file = createWriteStream(file);
       if (this.gzipped) {
+        this.file = createWriteStream(file);
         this.gzip = createGzip({ level: 6 });
         this.gzip.pipe(this.file);
+      } else {
+        this.fd = openSync(file, 'w');
       }
     }
-    const target = this.gzip ?? this.file!;
-    if (!target.write(lines)) await once(target, 'drain');
+    if (this.gzip) {
+      if (!this.gzip.write(Buffer.from(lines))) await once(this.gzip, 'drain');
+    } else {
+      let done = 0;
+      while (done < lines.length) done += writeSync(this.fd!, lines, done, lines.length - done);
+    }
   }
 
   private async endDay(): Promise<void> {
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+    }
     const file = this.file;
     if (!file) return;
     const done = once(file, 'close');
-    if (this.gzip) this.gzip.end();
-    else file.end();
+    this.gzip?.end();
     await done;
     this.file = null;
     this.gzip = null;
@@ -67,9 +82,9 @@ export class JsonlFileSink implements EventSink {
 export class MemorySink implements EventSink {
   readonly days = new Map<string, string[]>();
 
-  async write(day: string, lines: string): Promise<void> {
+  async write(day: string, lines: Uint8Array): Promise<void> {
     const list = this.days.get(day) ?? [];
-    list.push(lines);
+    list.push(Buffer.from(lines).toString('utf8'));
     this.days.set(day, list);
   }
 

@@ -1,5 +1,5 @@
 import { DAY, HOUR, utcDate } from './clock.ts';
-import { type ApiCall, type AuthCall, apiLine, authLine } from './ocsf.ts';
+import { type ApiCall, type AuthCall, eventId, LineWriter, writeApiLine, writeAuthLine } from './ocsf.ts';
 import { Rng } from './rng.ts';
 import type { EventSink } from './sink.ts';
 import type { ScenarioTruth } from './truth.ts';
@@ -33,6 +33,8 @@ const URL_ONLY = 0.03;
 const DUPLICATE = 0.001;
 /** One gateway node in this many is the one with the bad clock. */
 const SKEWED_NODE_SHARE = 1 / 8;
+/** Bytes handed to the sink at a time: few large writes. */
+const CHUNK_BYTES = 4 << 20;
 
 /**
  * Collects generated events, orders them by time and hands whole days to the sink. Generators
@@ -44,6 +46,7 @@ export class EventStream {
   private seq = 0;
   private readonly mess: Rng;
   private readonly skews: Skew[] = [];
+  private readonly writer = new LineWriter(CHUNK_BYTES + (1 << 20));
   written = 0;
   bytes = 0;
 
@@ -97,34 +100,38 @@ export class EventStream {
       this.pending.push({ ...p, t: p.t + this.mess.int(0, 3000), truth: undefined });
   }
 
-  /** Writes every event before `until` (true time) to the sink, in time order. */
+  /**
+   * Writes every event before `until` (true time) to the sink, in time order, in chunks of about
+   * CHUNK_BYTES encoded straight into one reused buffer.
+   */
   async flush(until: number): Promise<void> {
     const ready = sortByTime(this.takeBefore(until), until);
     if (ready.length === 0) return;
     const day = utcDate(until - 1);
-    const CHUNK = 4096;
-    const lines: string[] = [];
-    for (let i = 0; i < ready.length; i += CHUNK) {
-      lines.length = 0;
-      const end = Math.min(ready.length, i + CHUNK);
-      for (let j = i; j < end; j++) {
-        const p = ready[j];
-        const id = `ev-${p.seq.toString(36).padStart(7, '0')}`;
-        if (p.api) {
-          lines.push(apiLine(p.api, p.time, id, p.withOperation));
-          p.truth?.record(p.time, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
-        } else if (p.auth) {
-          lines.push(authLine(p.auth, p.time, id));
-          p.truth?.record(p.time, null, NO_SUBJECTS);
-        }
-        if (p.truth && this.sink.attack) this.sink.attack(id, p.truth.id);
+    const w = this.writer;
+    w.pos = 0;
+    const attack = this.sink.attack?.bind(this.sink);
+    for (let j = 0; j < ready.length; j++) {
+      const p = ready[j];
+      if (p.api) {
+        writeApiLine(w, p.api, p.time, p.seq, p.withOperation);
+        p.truth?.record(p.time, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
+      } else if (p.auth) {
+        writeAuthLine(w, p.auth, p.time, p.seq);
+        p.truth?.record(p.time, null, NO_SUBJECTS);
       }
-      lines.push('');
-      const text = lines.join('\n');
-      this.bytes += text.length;
-      await this.sink.write(day, text);
+      if (p.truth && attack) attack(eventId(p.seq), p.truth.id);
+      if (w.pos >= CHUNK_BYTES) await this.write(day);
     }
+    if (w.pos > 0) await this.write(day);
     this.written += ready.length;
+  }
+
+  private async write(day: string): Promise<void> {
+    const w = this.writer;
+    this.bytes += w.pos;
+    await this.sink.write(day, w.buf.subarray(0, w.pos));
+    w.pos = 0;
   }
 
   private takeBefore(until: number): Pending[] {

@@ -89,7 +89,7 @@ export class WorkspaceSink implements EventSink {
     this.unassigned.push([eventId, scenario]);
   }
 
-  async write(day: string, lines: string): Promise<void> {
+  async write(day: string, lines: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
     if (day !== this.current?.day) {
       await this.endDay();
@@ -99,7 +99,8 @@ export class WorkspaceSink implements EventSink {
     // The stream names a chunk's attack events just before writing it: they belong to this day.
     for (const a of this.unassigned) this.dayAttacks.push(a);
     this.unassigned = [];
-    writeSync(this.current.fd, lines);
+    let done = 0;
+    while (done < lines.length) done += writeSync(this.current.fd, lines, done, lines.length - done);
   }
 
   /** Closes the day's file and hands it to the engine once the previous day is done. */
