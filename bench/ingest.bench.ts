@@ -1,26 +1,61 @@
 /**
  * Ingest throughput: OCSF API Activity JSON lines from local disk into the event store, with
  * validation, quarantine, dedup and IP enrichment, against a bare `INSERT … SELECT … FROM file()`
- * of the same file into a table of the same shape (one JSON parse, no checks).
+ * of the same file into a table of the same shape (one JSON parse, no checks). Both run in the
+ * same process, back to back, on the same file, once per round; each round starts from empty
+ * tables.
  *
- *   node --import tsx bench/ingest.bench.ts [events=2000000]
+ *   node --import tsx bench/ingest.bench.ts [--events N] [--rounds R] [--input FILE] [--keep]
+ *
+ *   --events N   lines in the generated input (default 2,000,000; 0.1 % malformed)
+ *   --rounds R   measure R times (default 2)
+ *   --input F    reuse (or create, and keep) the input file F instead of a temporary one
+ *   --keep       keep the temporary directory (input and workspace)
+ *
+ * Printed per round: wall seconds and events/s of each, the ratio of rates (vigil / bare), CPU
+ * seconds of the process (chDB threads included) and the peak RSS sampled during each run.
+ * The machine is shared and has 2 cores: compare numbers from the same round only.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadIpDatabase } from '../src/sources/enrich/index.ts';
 import { ingestInputs } from '../src/sources/index.ts';
 import { openWorkspace } from '../src/store/index.ts';
 
-const n = Number(process.argv[2] ?? 2_000_000);
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '2000000' },
+    rounds: { type: 'string', default: '2' },
+    input: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  const header = fs.readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0] ?? '';
+  console.log(header.replace(/^\/\*\*|^ \* ?/gm, '').trim());
+  process.exit(0);
+}
+const n = Number(args.events);
+const rounds = Number(args.rounds);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-bench-'));
-const file = path.join(dir, 'api.jsonl');
+const file = args.input ? path.resolve(args.input) : path.join(dir, 'api.jsonl');
 const ws = await openWorkspace(path.join(dir, 'ws'));
 const e = ws.engine;
 
 // The input is written by the engine itself: realistic field shapes, Korean carrier, broadband
 // and hosting addresses, 3 subjects per read, and 0.1 % malformed lines.
-let t = performance.now();
-await e.exec(`INSERT INTO FUNCTION file('${file}', 'LineAsString', 'line String')
+const t = performance.now();
+const lines = async () =>
+  (
+    await e.query<{ n: number }>(`SELECT count() AS n FROM file({f:String}, 'LineAsString', 'line String')`, {
+      f: file,
+    })
+  )[0]?.n;
+if (!fs.existsSync(file) || (await lines()) !== n) {
+  await e.exec(`INSERT INTO FUNCTION file('${file}', 'LineAsString', 'line String')
   SELECT if(number % 1000 = 999, concat('{"time": ', toString(number), ', "broken'),
     concat('{"time":', toString(1750000000000 + number * 13),
       ',"class_uid":6003,"activity_id":2,"status_id":1,"actor":{"user":{"uid":"c-', toString(number % 200000),
@@ -37,20 +72,35 @@ await e.exec(`INSERT INTO FUNCTION file('${file}', 'LineAsString', 'line String'
       toString(1000 + number % 3000), '},"metadata":{"uid":"evt-', toString(number), '","product":{"name":"gateway"}}}'))
   FROM numbers(${n})
   SETTINGS engine_file_truncate_on_insert = 1`);
+}
 const bytes = fs.statSync(file).size;
 console.log(
-  `input: ${n.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(0)} MB, written in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  `input: ${n.toLocaleString('en')} lines, ${(bytes / 1e6).toFixed(0)} MB (${file}), ready in ${((performance.now() - t) / 1000).toFixed(1)} s`,
 );
 
-t = performance.now();
-const { counts } = await ingestInputs(ws, [file]);
-const vigilSeconds = (performance.now() - t) / 1000;
-console.log(`vigil ingest: ${JSON.stringify(counts)}`);
+/** Runs `f`, returning wall seconds, CPU seconds (user + system, all threads) and peak sampled RSS. */
+async function measure(f: () => Promise<unknown>): Promise<{ wall: number; cpu: number; rssMB: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  try {
+    await f();
+  } finally {
+    clearInterval(timer);
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(cpu0);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  return { wall, cpu: (c.user + c.system) / 1e6, rssMB: peak / 2 ** 20 };
+}
 
 // Bare engine: the same file, one typed JSON parse per line, straight into a table of the same shape.
 await e.exec('CREATE TABLE bare AS events');
-t = performance.now();
-await e.exec(`INSERT INTO bare (event_id, time, class_uid, activity_id, status_id, actor_uid, token_id, key_id, src_ip,
+const bare = () =>
+  e.exec(`INSERT INTO bare (event_id, time, class_uid, activity_id, status_id, actor_uid, token_id, key_id, src_ip,
     http_method, url_path, user_agent, operation, subject_ids, http_status, response_bytes, source_file, source_line)
   SELECT j.metadata.uid, fromUnixTimestamp64Milli(j.time, 'UTC'), j.class_uid, j.activity_id, j.status_id, j.actor.user.uid,
     j.actor.session.uid, j.actor.session.credential_uid, toIPv6OrDefault(j.src_endpoint.ip), j.http_request.http_method,
@@ -61,16 +111,25 @@ await e.exec(`INSERT INTO bare (event_id, time, class_uid, activity_id, status_i
       http_request Tuple(http_method String, url Tuple(path String), user_agent String), api Tuple(operation String),
       resources Array(Tuple(uid String, type String)), http_response Tuple(code UInt16, length UInt64),
       metadata Tuple(uid String))') AS j FROM file('${file}', 'LineAsString', 'line String'))`);
-const bareSeconds = (performance.now() - t) / 1000;
+
+// Load the IP database once, outside the timing (it is loaded once per workspace).
+await loadIpDatabase(e);
 
 const rate = (s: number) => Math.round(n / s).toLocaleString('en');
-console.log(
-  `vigil: ${vigilSeconds.toFixed(2)} s = ${rate(vigilSeconds)} events/s (validation, quarantine, dedup, enrichment)`,
-);
-console.log(
-  `bare INSERT … SELECT … FROM file(): ${bareSeconds.toFixed(2)} s = ${rate(bareSeconds)} events/s`,
-);
-console.log(`ratio vigil/bare rate: ${(bareSeconds / vigilSeconds).toFixed(2)}`);
-console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+const fmt = (m: { wall: number; cpu: number; rssMB: number }) =>
+  `${m.wall.toFixed(2)} s = ${rate(m.wall)} events/s, CPU ${m.cpu.toFixed(1)} s, peak RSS ${m.rssMB.toFixed(0)} MB`;
+for (let round = 1; round <= rounds; round++) {
+  for (const table of ['events', 'quarantine', 'ingests', 'bare']) await e.exec(`TRUNCATE TABLE ${table}`);
+  let counts: unknown;
+  const vigil = await measure(async () => {
+    counts = (await ingestInputs(ws, [file])).counts;
+  });
+  const plain = await measure(bare);
+  console.log(`round ${round}: ${JSON.stringify(counts)}`);
+  console.log(`  vigil ingest (validation, quarantine, dedup, enrichment): ${fmt(vigil)}`);
+  console.log(`  bare INSERT … SELECT … FROM file():                      ${fmt(plain)}`);
+  console.log(`  ratio vigil/bare rate: ${(plain.wall / vigil.wall).toFixed(2)}`);
+}
+console.log(`process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 await ws.close();
-fs.rmSync(dir, { recursive: true, force: true });
+if (!args.keep) fs.rmSync(dir, { recursive: true, force: true });
