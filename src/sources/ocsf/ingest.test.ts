@@ -128,6 +128,22 @@ describe('OCSF ingest', () => {
     assert.deepEqual(counts, { read: 4, stored: 1, quarantined: 0, duplicates: 3, by_reason: {} });
   });
 
+  test('duplicates inside a file count once where nothing is stored yet, and beside stored neighbours', async () => {
+    const later = 1900000000000; // 2030: a time range the store has not seen
+    const a = line({ time: later, metadata: { uid: 'far-1' } });
+    const b = line({ time: later + 1000, metadata: { uid: 'far-2' } });
+    const first = (await ingestInputs(ws, [tempFile('far.jsonl', [a, b, a].join('\n'))])).counts;
+    assert.deepEqual([first.read, first.stored, first.duplicates], [3, 2, 1]);
+    // Same time range, no id in common: all new, though the range is occupied.
+    const c = line({ time: later + 500, metadata: { uid: 'far-3' } });
+    const second = (await ingestInputs(ws, [tempFile('far2.jsonl', [c].join('\n'))])).counts;
+    assert.deepEqual([second.read, second.stored, second.duplicates], [1, 1, 0]);
+    const [row] = await ws.engine.query<{ n: number; ids: number }>(
+      `SELECT count() AS n, uniqExact(event_id) AS ids FROM events WHERE event_id LIKE 'far-%'`,
+    );
+    assert.deepEqual(row, { n: 3, ids: 3 });
+  });
+
   test('every kind of bad line is quarantined with its reason and position; counts reconcile', async () => {
     const bad = [
       line({ metadata: { uid: 'ok-1' } }), // 1 good
@@ -223,6 +239,51 @@ describe('OCSF ingest', () => {
       { event_id: 't-rfc', t: '2025-06-24 02:32:45.123' },
       { event_id: 't-s', t: '2025-06-24 02:32:45.000' },
       { event_id: 't-str', t: '2025-06-24 02:32:45.123' },
+    ]);
+  });
+
+  test('keys Vigil does not map are kept verbatim, whatever else the line holds', async () => {
+    const every = {
+      ...base,
+      actor: { user: { uid: 'c-1', type: 'Customer' }, session: { uid: 'tok-1' } },
+      user: { uid: 'u-1' },
+      session: { uid: 'tok-2' },
+      http_request: { http_method: 'GET' },
+      resources: [{ uid: 'c-2', type: 'customer' }],
+      http_response: { code: 200 },
+      is_mfa: false,
+    };
+    const file = tempFile(
+      'unmapped.jsonl',
+      [
+        line({ metadata: { uid: 'u-none' } }),
+        JSON.stringify({ ...every, metadata: { uid: 'u-all' } }),
+        JSON.stringify({ ...every, metadata: { uid: 'u-extra' }, extra: { a: [1, 'x'] } }),
+        // mapped keys present without a value Vigil reads, beside an unmapped one
+        line({
+          metadata: { uid: 'u-empty' },
+          api: { operation: 'GetProfile' },
+          http_request: {},
+          tags: null,
+        }),
+        // key names are case-sensitive: "Time" is not "time"
+        line({ metadata: { uid: 'u-case' }, Time: 'x' }),
+        // numbers and strings that look like mapped fields, at the top level
+        `{"time":1750732365123,"class_uid":6003,"activity_id":2,"status_id":1,"actor":{"user":{"uid":"c-1"}},"src_endpoint":{"ip":"1.2.3.4"},"api":{"operation":"GetProfile"},"metadata":{"uid":"u-dup"},"uid":"x","ip":"1.2.3.4"}`,
+      ].join('\n'),
+    );
+    const { counts } = await ingestInputs(ws, [file]);
+    assert.equal(counts.stored, 6);
+    const rows = await ws.engine.query<{ event_id: string; unmapped: string }>(
+      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'u-%' ORDER BY event_id`,
+    );
+    assert.deepEqual(rows, [
+      { event_id: 'u-all', unmapped: '' },
+      { event_id: 'u-case', unmapped: '{"Time":"x"}' },
+      { event_id: 'u-dup', unmapped: '{"uid":"x","ip":"1.2.3.4"}' },
+      { event_id: 'u-empty', unmapped: '{"tags":null}' },
+      { event_id: 'u-extra', unmapped: '{"extra":{"a":[1,"x"]}}' },
+      { event_id: 'u-none', unmapped: '' },
     ]);
   });
 

@@ -12,23 +12,27 @@ import type { EventSource } from '../source.ts';
 /** Where a line came from, bound as parameters. */
 export const SOURCE_PARAMS = { file: 'String', label: 'String', maxLine: 'UInt64' } as const;
 
-const SESSION = `Tuple(uid Nullable(String), credential_uid Nullable(String), created_time Nullable(Int64),
-  expiration_time Nullable(Int64), issuer Nullable(String))`;
+const SESSION = `Tuple(uid String, credential_uid String, created_time Int64, expiration_time Int64, issuer String)`;
 
-/** The OCSF fields Vigil maps (spec/inputs.md), as one extraction type. */
+/**
+ * The OCSF fields Vigil maps (spec/inputs.md), as one extraction type. Required fields are
+ * Nullable, so that absent (or of a type that does not convert) is told from empty; optional ones
+ * extract straight to their default, which is what their column holds when they are absent
+ * (`ifNull(Nullable(T), default)` and `T` extract alike for String and Int64, and the plain type
+ * saves a copy of every value). `is_mfa` stays Nullable: `-1` means not said.
+ */
 const EVENT_TUPLE = `Tuple(
   time Variant(Int64, Float64, String),
   class_uid Nullable(Int64), activity_id Nullable(Int64), status_id Nullable(Int64),
-  actor Tuple(user Tuple(uid Nullable(String), type Nullable(String)), session ${SESSION}),
-  user Tuple(uid Nullable(String), type Nullable(String)),
+  actor Tuple(user Tuple(uid Nullable(String), type String), session ${SESSION}),
+  user Tuple(uid Nullable(String), type String),
   session ${SESSION},
-  src_endpoint Tuple(ip Nullable(String), location Tuple(country Nullable(String)),
-    autonomous_system Tuple(number Nullable(Int64), name Nullable(String))),
-  http_request Tuple(http_method Nullable(String), url Tuple(path Nullable(String)), user_agent Nullable(String)),
-  api Tuple(operation Nullable(String), request Tuple(uid Nullable(String))),
-  resources Array(Tuple(uid Nullable(String), type Nullable(String))),
-  http_response Tuple(code Nullable(Int64), length Nullable(Int64)),
-  metadata Tuple(uid Nullable(String)),
+  src_endpoint Tuple(ip Nullable(String), location Tuple(country String), autonomous_system Tuple(number Int64)),
+  http_request Tuple(http_method String, url Tuple(path String), user_agent String),
+  api Tuple(operation String, request Tuple(uid String)),
+  resources Array(Tuple(uid Nullable(String), type String)),
+  http_response Tuple(code Int64, length Int64),
+  metadata Tuple(uid String),
   is_mfa Nullable(Bool))`;
 
 /** Top-level keys that map to columns; every other key is kept verbatim in `unmapped`. */
@@ -57,18 +61,17 @@ export const MAX_MS = 4102444800000; // 2100-01-01
  * Epoch ms from the `time` variant: integer ms (or seconds, if it is too small to be ms), a float,
  * a numeric string, or an RFC 3339 string.
  */
-const TIME_MS = `multiIf(
-  variantType(j.time) = 'Int64', if(j.time.Int64 < 100000000000, j.time.Int64 * 1000, j.time.Int64),
-  variantType(j.time) = 'Float64', toInt64(if(j.time.Float64 < 1e11, j.time.Float64 * 1000, j.time.Float64)),
-  variantType(j.time) = 'String',
+const TIME_MS = `if(isNotNull(j.time.Int64), j.time.Int64 * if(j.time.Int64 < 100000000000, 1000, 1), multiIf(
+  isNotNull(j.time.Float64), toInt64(if(j.time.Float64 < 1e11, j.time.Float64 * 1000, j.time.Float64)),
+  isNotNull(j.time.String),
     if(match(j.time.String, '^[0-9]+$'), toInt64OrNull(j.time.String),
       toUnixTimestamp64Milli(parseDateTime64BestEffortOrNull(j.time.String, 3, 'UTC'))),
-  NULL)`;
+  NULL))`;
 
 /** The principal: `actor.user.uid` on API Activity, `user.uid` on Authentication. Numbers count as ids. */
 const ACTOR = `if(class_uid = 3002,
-  ifNull(j.user.uid, nullIf(JSONExtractRaw(line, 'user', 'uid'), '')),
-  ifNull(j.actor.user.uid, nullIf(JSONExtractRaw(line, 'actor', 'user', 'uid'), '')))`;
+  if(isNotNull(j.user.uid), j.user.uid, nullIf(JSONExtractRaw(line, 'user', 'uid'), '')),
+  if(isNotNull(j.actor.user.uid), j.actor.user.uid, nullIf(JSONExtractRaw(line, 'actor', 'user', 'uid'), '')))`;
 
 /** A required field's reason when it is null: absent, or present with a type that does not fit. */
 function requiredReason(path: string[]): string {
@@ -79,31 +82,76 @@ function requiredReason(path: string[]): string {
 /**
  * SELECT over `file({file}, 'LineAsString')`: the typed event columns plus `reason`, `detail` and
  * `raw` (the line, only for rows that go to quarantine).
+ *
+ * Cost model (2 M lines of 700 bytes on 2 cores): the one typed `JSONExtract` is most of the work.
+ * Everything else that would touch the text again — the quarantine classification (`isValidJSON`,
+ * `JSONHas`), the fallback for numeric ids, the derived event id, the unmapped remainder — runs
+ * only for the rows that need it: the query runs with short-circuit evaluation forced
+ * (`PARSE_SETTINGS`), so an `if` branch is computed only for the rows that take it. A storable line
+ * is recognised from the typed extraction alone (`storable`), and classified in detail only when it
+ * is not. The remainder of keys Vigil does not map costs a full re-serialisation of the line
+ * (`JSONExtractKeysAndValuesRaw`), so it is computed only for lines that have such a key; finding
+ * those takes a key list (`JSONExtractKeys`), which is a plain parse.
  */
 export function parseSelect(d: Dialect, input: string): string {
   return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input)})`;
 }
 
+/** Settings the parse needs to be cheap (see `parseSelect`); results do not depend on them. */
+export const PARSE_SETTINGS = `short_circuit_function_evaluation = 'force_enable'`;
+
 function parseExpressions(d: Dialect, input: string): string {
   const ip = 'j.src_endpoint.ip';
-  const session = 'if(class_uid = 3002, j.session, j.actor.session)';
+  const session = (f: string) => `if(class_uid = 3002, j.session.${f}, j.actor.session.${f})`;
+  const mapped = `[${MAPPED_KEYS.map((k) => `'${k}'`).join(', ')}]`;
   const unmapped = `arrayStringConcat(arrayMap(kv -> concat(toJSONString(kv.1), ':', kv.2),
-      arrayFilter(kv -> kv.1 NOT IN (${MAPPED_KEYS.map((k) => `'${k}'`).join(', ')}), JSONExtractKeysAndValuesRaw(line))), ',')`;
+      arrayFilter(kv -> NOT has(${mapped}, kv.1), JSONExtractKeysAndValuesRaw(line))), ',')`;
+  // A line has a key Vigil does not map when it has more members than mapped keys seen present.
+  // Each term below is true only when its key is present (an extracted value can only come from
+  // its own key); a present key it misses (e.g. "api": {}) just sends the line to the exact path.
+  const present = [
+    'isNotNull(j.time)',
+    'isNotNull(j.class_uid)',
+    'isNotNull(j.activity_id)',
+    'isNotNull(j.status_id)',
+    `greatest(isNotNull(j.actor.user.uid), j.actor.user.type != '', j.actor.session.uid != '')`,
+    `greatest(isNotNull(j.user.uid), j.user.type != '')`,
+    `j.session.uid != ''`,
+    `greatest(isNotNull(${ip}), j.src_endpoint.location.country != '')`,
+    `greatest(j.http_request.http_method != '', j.http_request.url.path != '', j.http_request.user_agent != '')`,
+    `greatest(j.api.operation != '', j.api.request.uid != '')`,
+    'notEmpty(j.resources)',
+    'greatest(j.http_response.code != 0, j.http_response.length != 0)',
+    `j.metadata.uid != ''`,
+    'isNotNull(j.is_mfa)',
+  ];
+  if (present.length !== MAPPED_KEYS.length) throw new Error('a mapped key without a presence test');
+  // JSONLength is one plain parse of the line; the exact remainder re-serialises every value.
+  const hasUnmapped = `JSONLength(line) > ${present.map((t) => `(${t})`).join(' + ')}`;
+  // True exactly when the classification below would find nothing wrong; it needs no second look
+  // at the text. (A line the JSON parser rejects extracts as all-null, so class_uid is null.)
+  const storable = `readable AND object_like
+      AND class_uid IN (6003, 3002)
+      AND ifNull(time_ms BETWEEN ${MIN_MS} AND ${MAX_MS}, 0)
+      AND isNotNull(j.activity_id) AND isNotNull(j.status_id)
+      AND ifNull(actor, '') != ''
+      AND isNotNull(${ip}) AND isNotNull(ip)
+      AND (class_uid = 3002 OR j.api.operation != '' OR j.http_request.url.path != '')`;
   return `
   SELECT
     _row_number + 1 AS source_line,
     length(line) AS line_bytes,
-    isValidUTF8(line) AS utf8_ok,
-    startsWith(trimLeft(line), '{') AS object_like,
-    JSONExtract(if(utf8_ok AND object_like AND line_bytes <= {maxLine:UInt64}, line, '{}'), '${EVENT_TUPLE.replace(/\s+/g, ' ')}') AS j,
+    line_bytes <= {maxLine:UInt64} AND isValidUTF8(line) AS readable,
+    startsWith(line, '{') OR startsWith(trimLeft(line), '{') AS object_like,
+    JSONExtract(line, '${EVENT_TUPLE.replace(/\s+/g, ' ')}') AS j,
     toUInt16(ifNull(j.class_uid, 0)) AS class_uid,
     ${TIME_MS} AS time_ms,
     ${ACTOR} AS actor,
     toIPv6OrNull(ifNull(${ip}, '')) AS ip,
-    multiIf(
+    if(${storable}, '', multiIf(
       line_bytes > {maxLine:UInt64}, 'line_too_long',
       trimBoth(line) = '', 'empty_line',
-      NOT utf8_ok, 'invalid_utf8',
+      NOT isValidUTF8(line), 'invalid_utf8',
       -- Validity is only checked where the extraction found nothing: a full extra parse per line
       -- would cost as much as the extraction itself.
       NOT object_like OR (isNull(j.class_uid) AND NOT isValidJSON(line)), 'invalid_json',
@@ -116,9 +164,9 @@ function parseExpressions(d: Dialect, input: string): string {
       isNull(actor) OR actor = '', if(class_uid = 3002, ${requiredReason(['user', 'uid'])}, ${requiredReason(['actor', 'user', 'uid'])}),
       isNull(${ip}), ${requiredReason(['src_endpoint', 'ip'])},
       isNull(ip), 'bad_ip',
-      class_uid = 6003 AND ifNull(j.api.operation, '') = '' AND ifNull(j.http_request.url.path, '') = '', 'missing_field',
-      '') AS reason,
-    multiIf(
+      class_uid = 6003 AND j.api.operation = '' AND j.http_request.url.path = '', 'missing_field',
+      '')) AS reason,
+    if(reason = '', '', multiIf(
       reason = 'line_too_long', concat('line of ', toString(line_bytes), ' bytes exceeds the bound of ', toString({maxLine:UInt64})),
       reason IN ('missing_field', 'wrong_type'), multiIf(
         isNull(j.class_uid), 'class_uid', variantType(j.time) = 'None', 'time', isNull(j.activity_id), 'activity_id',
@@ -127,37 +175,37 @@ function parseExpressions(d: Dialect, input: string): string {
       reason = 'bad_time', concat('time: ', substring(JSONExtractRaw(line, 'time'), 1, 64)),
       reason = 'bad_ip', concat('src_endpoint.ip: ', substring(ifNull(${ip}, ''), 1, 64)),
       reason = 'unsupported_class', concat('class_uid ', toString(class_uid), ' is not 6003 or 3002'),
-      '') AS detail,
+      '')) AS detail,
     if(reason = '', '', line) AS raw,
     if(reason = '', 0, sipHash64(line)) AS line_hash,
     -- event columns (meaningful only where reason = '')
-    if(reason != '', '', if(ifNull(j.metadata.uid, '') != '', j.metadata.uid, concat('h:', hex(sipHash128(line))))) AS event_id,
+    multiIf(reason != '', '', j.metadata.uid != '', j.metadata.uid, concat('h:', hex(sipHash128(line)))) AS event_id,
     ${d.sqlFromEpochMs('ifNull(time_ms, 0)')} AS time,
     toUInt8(ifNull(j.activity_id, 0)) AS activity_id,
     toUInt8(ifNull(j.status_id, 0)) AS status_id,
     ifNull(actor, '') AS actor_uid,
-    ifNull(if(class_uid = 3002, j.user.type, j.actor.user.type), '') AS actor_type,
-    ifNull(${session}.uid, '') AS token_id,
-    ifNull(${session}.credential_uid, '') AS key_id,
-    ifNull(${session}.created_time, 0) AS token_created_ms,
-    ifNull(${session}.expiration_time, 0) AS token_expires_ms,
-    ifNull(${session}.issuer, '') AS issuer,
+    if(class_uid = 3002, j.user.type, j.actor.user.type) AS actor_type,
+    ${session('uid')} AS token_id,
+    ${session('credential_uid')} AS key_id,
+    ${session('created_time')} AS token_created_ms,
+    ${session('expiration_time')} AS token_expires_ms,
+    ${session('issuer')} AS issuer,
     ifNull(ip, toIPv6('::')) AS src_ip,
-    ifNull(j.src_endpoint.location.country, '') AS reported_country,
-    toUInt32(ifNull(j.src_endpoint.autonomous_system.number, 0)) AS reported_asn,
-    upper(ifNull(j.http_request.http_method, '')) AS http_method,
-    ifNull(j.http_request.url.path, '') AS url_path,
-    ifNull(j.http_request.user_agent, '') AS user_agent,
-    ifNull(j.api.operation, '') AS operation,
-    ifNull(j.api.request.uid, '') AS request_id,
+    j.src_endpoint.location.country AS reported_country,
+    toUInt32(j.src_endpoint.autonomous_system.number) AS reported_asn,
+    upper(j.http_request.http_method) AS http_method,
+    j.http_request.url.path AS url_path,
+    j.http_request.user_agent AS user_agent,
+    j.api.operation AS operation,
+    j.api.request.uid AS request_id,
     arrayMap(r -> ifNull(r.uid, ''), arrayFilter(r -> isNotNull(r.uid), j.resources)) AS subject_ids,
-    arrayMap(r -> lower(ifNull(r.type, '')), arrayFilter(r -> isNotNull(r.uid), j.resources)) AS subject_types,
-    toUInt16(ifNull(j.http_response.code, 0)) AS http_status,
-    toUInt64(greatest(ifNull(j.http_response.length, 0), 0)) AS response_bytes,
+    arrayMap(r -> lower(r.type), arrayFilter(r -> isNotNull(r.uid), j.resources)) AS subject_types,
+    toUInt16(j.http_response.code) AS http_status,
+    toUInt64(greatest(j.http_response.length, 0)) AS response_bytes,
     toInt8(if(isNull(j.is_mfa), -1, toUInt8(j.is_mfa))) AS is_mfa,
     {label:String} AS source_file,
     now() AS ingested_at,
-    if(reason = '', ${unmapped}, '') AS unmapped_pairs
+    if(${hasUnmapped} AND reason = '', ${unmapped}, '') AS unmapped_pairs
   FROM ${input}`;
 }
 
