@@ -110,6 +110,30 @@ export class LineWriter {
     this.pos = p;
   }
 
+  /**
+   * A string as a TabSeparated field: backslash, tab, newline (and, inside array literals, the
+   * single quote) escaped with a backslash.
+   */
+  tsv(s: string): void {
+    const n = s.length;
+    let plain = true;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 92 || c === 9 || c === 10 || c === 13 || c === 39 || c === 0 || c >= 0x80) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) this.text(s);
+    else this.text(tsvEscape(s));
+  }
+
+  /** One byte (ASCII). */
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.pos++] = c;
+  }
+
   /** A number as `${n}` would spell it; non-negative safe integers digit by digit. */
   num(n: number): void {
     if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER && Math.floor(n) === n)) {
@@ -152,6 +176,20 @@ export class LineWriter {
   }
 }
 
+const TSV_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  "'": "\\'",
+  '\0': '\\0',
+};
+
+/** TabSeparated escaping (also valid inside a quoted array element). */
+export function tsvEscape(s: string): string {
+  return s.replace(/[\\\t\n\r'\0]/g, (c) => TSV_ESCAPES[c]!);
+}
+
 /** 36⁷: ids below it have exactly 7 base-36 digits once padded. */
 const ID_LIMIT = 36 ** 7;
 const BASE36 = Uint8Array.from('0123456789abcdefghijklmnopqrstuvwxyz', (c) => c.charCodeAt(0));
@@ -190,8 +228,8 @@ export function writeApiLine(
 ): void {
   const ok = !c.failed;
   const op = opBytes(c.op);
-  const code = c.code ?? (ok ? 200 : 500);
-  const length = ok ? c.op.bytes + c.subjects.length * 180 + (c.t % 97) : 90 + (c.t % 40);
+  const code = apiCode(c);
+  const length = apiLength(c);
   w.bytes(OPEN);
   w.num(time);
   w.bytes(ok ? op.headOk : op.headFailed);
@@ -211,6 +249,16 @@ export function writeApiLine(
   w.bytes(METADATA);
   w.eventId(seq);
   w.bytes(CLOSE);
+}
+
+/** The HTTP status an API call is logged with. */
+export function apiCode(c: ApiCall): number {
+  return c.code ?? (c.failed ? 500 : 200);
+}
+
+/** The response length an API call is logged with. */
+export function apiLength(c: ApiCall): number {
+  return c.failed ? 90 + (c.t % 40) : c.op.bytes + c.subjects.length * 180 + (c.t % 97);
 }
 
 interface OpBytes {

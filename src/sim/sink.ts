@@ -16,6 +16,13 @@ export interface EventSink {
   close(): Promise<void>;
   /** Optional: the cast and the scenarios' truths, once, before the first day (store sinks). */
   begin?(world: World, truths: readonly ScenarioTruth[]): Promise<void>;
+  /**
+   * 'rows': the sink takes TabSeparated rows of `sinks/rows.ts` (ROW_STRUCTURE) instead of JSON
+   * lines; duplicate deliveries are then left out and counted through `duplicates`.
+   */
+  readonly encoding?: 'json' | 'rows';
+  /** With 'rows': how many duplicate deliveries of `day` were left out (after its last write). */
+  duplicates?(day: string, n: number): void;
   /** Optional: told each attack event's id and scenario before the chunk holding it is written. */
   attack?(eventId: string, scenario: string): void;
 }

@@ -2,6 +2,7 @@ import { DAY, HOUR, utcDate } from './clock.ts';
 import { type ApiCall, type AuthCall, eventId, LineWriter, writeApiLine, writeAuthLine } from './ocsf.ts';
 import { Rng } from './rng.ts';
 import type { EventSink } from './sink.ts';
+import { writeApiRow, writeAuthRow } from './sinks/rows.ts';
 import type { ScenarioTruth } from './truth.ts';
 import type { Subject } from './world.ts';
 
@@ -18,6 +19,8 @@ interface Pending {
   auth: AuthCall | null;
   withOperation: boolean;
   truth: ScenarioTruth | undefined;
+  /** A second delivery of an event already pushed (same id, a little later). */
+  duplicate: boolean;
 }
 
 /** A stretch of time during which one of the API gateway's nodes had a wrong clock. */
@@ -79,7 +82,16 @@ export class EventStream {
   api(call: ApiCall, truth?: ScenarioTruth): void {
     const time = call.t + this.skewAt(call.t);
     const withOperation = this.mess.next() >= URL_ONLY;
-    this.push({ t: call.t, time, seq: ++this.seq, api: call, auth: null, withOperation, truth });
+    this.push({
+      t: call.t,
+      time,
+      seq: ++this.seq,
+      api: call,
+      auth: null,
+      withOperation,
+      truth,
+      duplicate: false,
+    });
   }
 
   auth(call: AuthCall, truth?: ScenarioTruth): void {
@@ -91,13 +103,14 @@ export class EventStream {
       auth: call,
       withOperation: false,
       truth,
+      duplicate: false,
     });
   }
 
   private push(p: Pending): void {
     this.pending.push(p);
     if (this.mess.next() < DUPLICATE)
-      this.pending.push({ ...p, t: p.t + this.mess.int(0, 3000), truth: undefined });
+      this.pending.push({ ...p, t: p.t + this.mess.int(0, 3000), truth: undefined, duplicate: true });
   }
 
   /**
@@ -111,19 +124,30 @@ export class EventStream {
     const w = this.writer;
     w.pos = 0;
     const attack = this.sink.attack?.bind(this.sink);
+    // Typed rows (`sinks/rows.ts`) leave duplicate deliveries out, as ingesting the lines would:
+    // the first delivery always comes first (it is earlier, and the sort is stable).
+    const rows = this.sink.encoding === 'rows';
+    let duplicates = 0;
     for (let j = 0; j < ready.length; j++) {
       const p = ready[j];
+      if (rows && p.duplicate) {
+        duplicates++;
+        continue;
+      }
       if (p.api) {
-        writeApiLine(w, p.api, p.time, p.seq, p.withOperation);
+        if (rows) writeApiRow(w, p.api, p.time, p.seq, p.withOperation, j + 1);
+        else writeApiLine(w, p.api, p.time, p.seq, p.withOperation);
         p.truth?.record(p.time, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
       } else if (p.auth) {
-        writeAuthLine(w, p.auth, p.time, p.seq);
+        if (rows) writeAuthRow(w, p.auth, p.time, p.seq, j + 1);
+        else writeAuthLine(w, p.auth, p.time, p.seq);
         p.truth?.record(p.time, null, NO_SUBJECTS);
       }
       if (p.truth && attack) attack(eventId(p.seq), p.truth.id);
       if (w.pos >= CHUNK_BYTES) await this.write(day);
     }
     if (w.pos > 0) await this.write(day);
+    if (duplicates > 0) this.sink.duplicates?.(day, duplicates);
     this.written += ready.length;
   }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sqlEnrichAddresses } from '../../sources/enrich/index.ts';
+import { EVENT_COLUMNS, ocsf } from '../../sources/ocsf/parse.ts';
 import { catalogSql, currentCatalog } from '../../sources/reference/index.ts';
 import { tempWorkspace } from '../../store/testing.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
@@ -85,6 +86,35 @@ describe('simulate into a workspace (amplified)', () => {
     assert.equal(truth.base_customers, BASE);
     assert.ok((await one('SELECT count() AS n FROM people_current')) > 10);
     assert.ok((await one('SELECT count() AS n FROM keys_current')) >= 5);
+    // Every column of the base rows (stored from typed rows, not parsed) is what the OCSF parser
+    // makes of the JSON lines of the same run; of a line delivered twice, the first is kept.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-simws-json-'));
+    try {
+      await ws.engine.exec(
+        `CREATE TABLE t_parsed ENGINE = Memory AS SELECT * FROM (${ocsf.parseSelect(ws.engine.dialect, "file({file:String}, 'LineAsString', 'line String')")}) LIMIT 0`,
+        { file: '/dev/null', label: '', maxLine: 1 << 20 },
+      );
+      for (const [day, chunks] of sink.days) {
+        const file = path.join(dir, `${day}.jsonl`);
+        writeFileSync(file, chunks.join(''));
+        await ws.engine.exec(
+          `INSERT INTO t_parsed ${ocsf.parseSelect(ws.engine.dialect, "file({file:String}, 'LineAsString', 'line String')")}`,
+          { file, label: `events/${day}.jsonl`, maxLine: 1 << 20 },
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // As text: the parser's and the table's types differ (LowCardinality), and EXCEPT compares types.
+    const compared = EVENT_COLUMNS.filter((c) => c !== 'ingested_at')
+      .map((c) => `toString(${c}) AS ${c}`)
+      .join(', ');
+    const parsed = `SELECT ${compared} FROM (SELECT * FROM t_parsed WHERE reason = '' ORDER BY source_file, source_line LIMIT 1 BY event_id)`;
+    const stored = `SELECT ${compared} FROM events WHERE ${SHARD_OF} = 0`;
+    assert.equal(await one(`SELECT count() AS n FROM (${parsed})`), ids.size);
+    assert.equal(await one(`SELECT count() AS n FROM (${parsed} EXCEPT ${stored})`), 0);
+    assert.equal(await one(`SELECT count() AS n FROM (${stored} EXCEPT ${parsed})`), 0);
+    await ws.engine.exec('DROP TABLE t_parsed');
   });
 
   it('row counts: base + (shards − 1) × replicable base rows; attack events stored once', async () => {

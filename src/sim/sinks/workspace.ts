@@ -3,15 +3,15 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { loadIpDatabase, sqlEnrichAddresses } from '../../sources/enrich/index.ts';
-import { addCounts, emptyCounts, type IngestCounts, ingestFile } from '../../sources/index.ts';
-import { ocsf } from '../../sources/ocsf/parse.ts';
-import { currentSettings } from '../../sources/reference/index.ts';
+import { emptyCounts, type IngestCounts } from '../../sources/index.ts';
+import { EVENT_COLUMNS } from '../../sources/ocsf/parse.ts';
 import type { Engine } from '../../store/index.ts';
 import { DAY, parseDate } from '../clock.ts';
 import type { EventSink } from '../sink.ts';
 import type { ScenarioTruth } from '../truth.ts';
 import type { World } from '../world.ts';
 import { avoidList, COPY_BLOCK_ROWS, type ReplicaPlan, replicaInsertSql, replicaLabel } from './replicate.ts';
+import { ROW_STRUCTURE } from './rows.ts';
 
 export interface WorkspaceSinkProgress {
   day: string;
@@ -39,9 +39,11 @@ interface DayFile {
 /**
  * Writes simulated events straight into a workspace's `events` table.
  *
- * Each UTC day's lines go to a temporary file that the ordinary ingest path parses in the engine
- * (same parser, enrichment, dedup and ledger as `vigil ingest` of the JSON output, so a base run
- * stores exactly what ingesting the files would). Then that day's benign rows are copied into
+ * Each UTC day's events go to a temporary file as typed TabSeparated rows (`rows.ts`: exactly the
+ * columns the OCSF parser extracts from the JSON lines, duplicate deliveries counted but left out),
+ * which the engine reads without parsing JSON, enriches and stores with a line in the ingest
+ * ledger, so a base run stores what ingesting the JSON output would (`workspace.test.ts` compares
+ * every column with the parser's). Then that day's benign rows are copied into
  * shards 1 … K−1 by one INSERT … SELECT (see `replicate.ts`). While the engine works on day d
  * (in its own thread), JavaScript generates day d+1; at most one day waits.
  */
@@ -56,7 +58,8 @@ export class WorkspaceSink implements EventSink {
   private working: Promise<void> = Promise.resolve();
   private failure: unknown = null;
   private plan: ReplicaPlan | null = null;
-  private maxLineBytes = 1024 * 1024;
+  private readonly dayDuplicates = new Map<string, number>();
+  private stageSeq = 0;
   private daysDone = 0;
   readonly counts: IngestCounts = emptyCounts();
   replicaRows = 0;
@@ -77,11 +80,16 @@ export class WorkspaceSink implements EventSink {
       services: world.services.map((s) => s.principal).filter((p) => !attackerActors.has(p)),
       avoidIps: attackers.filter((a) => a.type === 'ip').map((a) => a.id),
     };
-    this.maxLineBytes = (await currentSettings(this.engine)).ingest.max_line_bytes;
     await loadIpDatabase(this.engine);
     await this.engine.exec(
       `CREATE TABLE ${this.attackTable} (event_id String, scenario String) ENGINE = Memory`,
     );
+  }
+
+  readonly encoding = 'rows' as const;
+
+  duplicates(day: string, n: number): void {
+    this.dayDuplicates.set(day, (this.dayDuplicates.get(day) ?? 0) + n);
   }
 
   attack(eventId: string, scenario: string): void {
@@ -93,7 +101,7 @@ export class WorkspaceSink implements EventSink {
     if (this.failure) throw this.failure;
     if (day !== this.current?.day) {
       await this.endDay();
-      const file = path.join(this.dir, `${day}.jsonl`);
+      const file = path.join(this.dir, `${day}.tsv`);
       this.current = { day, file, label: `events/${day}.jsonl`, fd: openSync(file, 'w') };
     }
     // The stream names a chunk's attack events just before writing it: they belong to this day.
@@ -120,12 +128,12 @@ export class WorkspaceSink implements EventSink {
 
   private async storeDay(day: DayFile, attacks: [string, string][]): Promise<void> {
     const engine = this.engine;
-    const counts = await ingestFile(
-      engine,
-      { path: day.file, label: day.label, bytes: statSync(day.file).size },
-      { source: ocsf, enrichment: sqlEnrichAddresses, maxLineBytes: this.maxLineBytes },
-    );
-    addCounts(this.counts, counts);
+    const duplicates = this.dayDuplicates.get(day.day) ?? 0;
+    this.dayDuplicates.delete(day.day);
+    const stored = await this.storeRows(day, duplicates);
+    this.counts.read += stored + duplicates;
+    this.counts.stored += stored;
+    this.counts.duplicates += duplicates;
     rmSync(day.file, { force: true });
     if (attacks.length > 0) {
       await engine.insert(
@@ -142,6 +150,79 @@ export class WorkspaceSink implements EventSink {
       baseRows: this.counts.stored,
       replicaRows: this.replicaRows,
     });
+  }
+
+  /**
+   * Stores a day of typed rows (`rows.ts`) as ingesting its JSON lines would: the same columns,
+   * addresses enriched once per distinct address, a line in the ingest ledger. Ids are unique by
+   * construction (duplicate deliveries were left out and are only counted), so no lookup by id.
+   */
+  private async storeRows(day: DayFile, duplicates: number): Promise<number> {
+    const engine = this.engine;
+    const started = Date.now();
+    const stage = `_sim_rows_${process.pid}_${++this.stageSeq}`;
+    try {
+      await engine.exec(`CREATE TABLE ${stage} (${ROW_STRUCTURE}) ENGINE = Memory`);
+      await engine.exec(
+        `INSERT INTO ${stage} SELECT * FROM file({file:String}, 'TabSeparated', {structure:String})`,
+        { file: day.file, structure: ROW_STRUCTURE },
+      );
+      await engine.exec(
+        `CREATE TABLE ${stage}_addr ENGINE = Memory AS
+         ${sqlEnrichAddresses(`SELECT DISTINCT toIPv6(src_ip) AS ip FROM ${stage}`)}`,
+      );
+      const computed: Record<string, string> = {
+        time: `fromUnixTimestamp64Milli(s.time_ms, 'UTC')`,
+        issuer: `''`,
+        src_ip: 'toIPv6(s.src_ip)',
+        reported_country: `''`,
+        reported_asn: 'toUInt32(0)',
+        subject_types: 'arrayMap(t -> lower(t), s.subject_types)',
+        http_method: 'upper(s.http_method)',
+        source_file: '{label:String}',
+        ingested_at: 'now()',
+      };
+      const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'];
+      const enriched: Record<string, string> = {
+        unmapped: `''`,
+        country: 'a.country',
+        asn: 'a.asn',
+        as_org: 'a.as_org',
+        net_class: 'a.net_class',
+      };
+      const select = columns.map((c) => enriched[c] ?? computed[c] ?? `s.${c}`);
+      await engine.exec(
+        `INSERT INTO events (${columns.join(', ')})
+         SELECT ${select.join(', ')}
+         FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON toIPv6(s.src_ip) = a.ip
+         SETTINGS join_use_nulls = 0, max_insert_threads = 2`,
+        { label: day.label },
+      );
+      const [row] = await engine.query<{ n: number; lo: string; hi: string }>(
+        `SELECT count() AS n, toString(fromUnixTimestamp64Milli(min(time_ms), 'UTC')) AS lo,
+           toString(fromUnixTimestamp64Milli(max(time_ms), 'UTC')) AS hi FROM ${stage}`,
+      );
+      const stored = row?.n ?? 0;
+      await engine.insert('ingests', [
+        {
+          ingest_id: randomUUID(),
+          source_file: day.label,
+          bytes: statSync(day.file).size,
+          read: stored + duplicates,
+          stored,
+          quarantined: 0,
+          duplicates,
+          min_time: row?.lo ?? '1970-01-01 00:00:00',
+          max_time: row?.hi ?? '1970-01-01 00:00:00',
+          started_at: Math.floor(started / 1000),
+          seconds: (Date.now() - started) / 1000,
+        },
+      ]);
+      return stored;
+    } finally {
+      await engine.exec(`DROP TABLE IF EXISTS ${stage}`);
+      await engine.exec(`DROP TABLE IF EXISTS ${stage}_addr`);
+    }
   }
 
   private async replicate(plan: ReplicaPlan, day: DayFile): Promise<void> {
