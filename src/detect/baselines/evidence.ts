@@ -159,27 +159,51 @@ export function relatedOf(entity: EntityRef, ev: Evidence | undefined, personOf?
   return out.slice(0, 12);
 }
 
+export interface StaffGroup {
+  group: string;
+  person: string;
+  service: boolean;
+}
+
+/**
+ * The whole roster's groups, per engine, with the newest roster load they were read at: every
+ * detector asks for them on every call, and they change only when people or services are loaded.
+ */
+const rosters = new WeakMap<Engine, { load: number; groups: Map<string, StaffGroup> }>();
+
 /** Peer group of staff accounts and people (role in a country), and whether an account is a service. */
-export async function staffGroups(
-  engine: Engine,
-  ids: readonly string[],
-): Promise<Map<string, { group: string; person: string; service: boolean }>> {
-  const out = new Map<string, { group: string; person: string; service: boolean }>();
+export async function staffGroups(engine: Engine, ids: readonly string[]): Promise<Map<string, StaffGroup>> {
+  const out = new Map<string, StaffGroup>();
   if (ids.length === 0) return out;
+  // The newest people or services rows (written before their load is recorded, so never missed).
+  const [{ load } = { load: 0 }] = await engine.query<{ load: number }>(
+    'SELECT greatest((SELECT max(load_seq) FROM people), (SELECT max(load_seq) FROM services)) AS load',
+  );
+  let roster = rosters.get(engine);
+  if (!roster || roster.load !== Number(load)) {
+    roster = { load: Number(load), groups: await readRoster(engine) };
+    rosters.set(engine, roster);
+  }
+  for (const id of ids) {
+    const g = roster.groups.get(id);
+    if (g) out.set(id, g);
+  }
+  return out;
+}
+
+async function readRoster(engine: Engine): Promise<Map<string, StaffGroup>> {
   const rows = await engine.query<{ id: string; grp: string; person: string; service: number }>(
-    `SELECT id, grp, person, service FROM (
-       SELECT principal_id AS id, concat('role:', any(department), '/', any(role), '/', any(country)) AS grp,
-         any(person_id) AS person, 0 AS service FROM principals_current GROUP BY principal_id
-       UNION ALL
-       SELECT person_id AS id, concat('role:', department, '/', role, '/', country) AS grp, person_id AS person, 0 AS service
-       FROM people_current
-       UNION ALL
-       SELECT principal_id AS id, concat('service:', principal_id) AS grp, '' AS person, 1 AS service FROM services_current)
-     WHERE id IN (SELECT arrayJoin(JSONExtract({ids:String}, 'Array(String)')))
-     ORDER BY service`,
-    { ids: JSON.stringify([...new Set(ids)]) },
+    `SELECT principal_id AS id, concat('role:', any(department), '/', any(role), '/', any(country)) AS grp,
+       any(person_id) AS person, 0 AS service FROM principals_current GROUP BY principal_id
+     UNION ALL
+     SELECT person_id AS id, concat('role:', department, '/', role, '/', country) AS grp, person_id AS person, 0 AS service
+     FROM people_current
+     UNION ALL
+     SELECT principal_id AS id, concat('service:', principal_id) AS grp, '' AS person, 1 AS service FROM services_current`,
   );
   // Services last, so an account listed both as a person's and as a service counts as a service.
+  rows.sort((a, b) => Number(a.service) - Number(b.service));
+  const out = new Map<string, StaffGroup>();
   for (const r of rows) out.set(r.id, { group: r.grp, person: r.person, service: Number(r.service) === 1 });
   return out;
 }
