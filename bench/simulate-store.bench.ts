@@ -1,6 +1,6 @@
 /**
  * The simulator's workspace sink at scale: events/s stored, bytes per event on disk, peak RSS.
- * Simulates customers/shards in JavaScript, ingests that base through the ordinary ingest path,
+ * Simulates customers/shards in JavaScript, stores that base from typed rows (src/sim/sinks/rows.ts),
  * copies its benign traffic into the other shards in the engine (src/sim/sinks/replicate.ts).
  * Ratio: the remapping copy against the bare engine copying the same rows unchanged.
  *
