@@ -19,6 +19,13 @@
  * logic), the forged-token set alone, and the ratios, in wall and CPU seconds (CPU includes the
  * engine's threads, and is steadier than wall time when other work shares the machine); then
  * exports of EXPORT_ROWS subject rows to jsonl, csv and parquet with the process's peak RSS.
+ *
+ * The scope reads `events` in three passes (TRACE=1 shows them): the forged-token set (token_id,
+ * class_uid, activity_id), the addresses of the forged calls and seeds (cheap columns), and one
+ * wide pass copying every row a round can meet into a candidate table (src/scope/candidates.ts);
+ * rounds, address classification and the probable pass then read only that table. CPU seconds on
+ * this 2-core machine under load 10–15 (before → after the candidate table): 10 M 3.5 → 2.8,
+ * 30 M 11.3 → 8.8, 100 M 37–44 → 31–36, against a bare scan of 0.5–0.7 / 1.5 / 4.1–4.8.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -90,7 +90,8 @@ export class Candidates {
   async addressesOf(atoms: Atoms): Promise<string[]> {
     const p = new SqlParams();
     const rows = await this.engine.query<{ ip: string }>(
-      `SELECT DISTINCT ${this.engine.dialect.sqlIpToString('src_ip')} AS ip FROM events PREWHERE ${this.predicate(atoms, p)}`,
+      `SELECT ${this.engine.dialect.sqlIpToString('src_ip')} AS ip
+       FROM (SELECT DISTINCT src_ip FROM events PREWHERE ${this.predicate(atoms, p)})`,
       p.values,
     );
     return rows.map((r) => r.ip);
