@@ -242,6 +242,27 @@ describe('OCSF ingest', () => {
     ]);
   });
 
+  test('a numeric principal is an id; a null one is the wrong type', async () => {
+    const file = tempFile(
+      'principals.jsonl',
+      [
+        line({ metadata: { uid: 'p-num' }, actor: { user: { uid: 42 } } }),
+        line({ metadata: { uid: 'p-null' }, actor: { user: { uid: null } } }),
+      ].join('\n'),
+    );
+    const { counts } = await ingestInputs(ws, [file]);
+    assert.deepEqual([counts.stored, counts.by_reason], [1, { wrong_type: 1 }]);
+    const rows = await ws.engine.query<{ actor_uid: string }>(
+      `SELECT actor_uid FROM events WHERE event_id = 'p-num'`,
+    );
+    assert.deepEqual(rows, [{ actor_uid: '42' }]);
+    const [q] = await ws.engine.query<{ source_line: number; detail: string }>(
+      'SELECT source_line, detail FROM quarantine WHERE source_file = {f:String}',
+      { f: file },
+    );
+    assert.deepEqual(q, { source_line: 2, detail: 'actor.user.uid' });
+  });
+
   test('keys Vigil does not map are kept verbatim, whatever else the line holds', async () => {
     const every = {
       ...base,

@@ -68,10 +68,13 @@ const TIME_MS = `if(isNotNull(j.time.Int64), j.time.Int64 * if(j.time.Int64 < 10
       toUnixTimestamp64Milli(parseDateTime64BestEffortOrNull(j.time.String, 3, 'UTC'))),
   NULL))`;
 
-/** The principal: `actor.user.uid` on API Activity, `user.uid` on Authentication. Numbers count as ids. */
-const ACTOR = `if(class_uid = 3002,
-  if(isNotNull(j.user.uid), j.user.uid, nullIf(JSONExtractRaw(line, 'user', 'uid'), '')),
-  if(isNotNull(j.actor.user.uid), j.actor.user.uid, nullIf(JSONExtractRaw(line, 'actor', 'user', 'uid'), '')))`;
+/**
+ * The principal: `actor.user.uid` on API Activity, `user.uid` on Authentication. Numbers count as
+ * ids (the extraction turns them into text; the raw fallback covers engines that do not), and a
+ * JSON null is no id. The fallback reads the line again, so it runs only where the id is missing.
+ */
+const ACTOR = `if(isNotNull(if(class_uid = 3002, j.user.uid, j.actor.user.uid)), if(class_uid = 3002, j.user.uid, j.actor.user.uid),
+  nullIf(nullIf(if(class_uid = 3002, JSONExtractRaw(line, 'user', 'uid'), JSONExtractRaw(line, 'actor', 'user', 'uid')), ''), 'null'))`;
 
 /** A required field's reason when it is null: absent, or present with a type that does not fit. */
 function requiredReason(path: string[]): string {
