@@ -1,6 +1,7 @@
 /**
  * IP enrichment cost: loading the database into a fresh workspace, and enriching random addresses
- * in the engine (ASOF range joins). Run: node --import tsx bench/enrich.bench.ts [n]
+ * in the engine (ASOF range joins), with wall and CPU seconds (chDB threads included).
+ * Run: node --import tsx bench/enrich.bench.ts [n]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,13 +29,16 @@ try {
     toIPv6(toIPv4(rand32(3))))`;
   await ws.engine.exec(`CREATE TABLE bench_ips ENGINE = Memory AS SELECT ${ip} AS ip FROM numbers(${n})`);
   t = performance.now();
+  const cpu0 = process.cpuUsage();
   const [row] = await ws.engine.query<{ n: number; known: number }>(
     `SELECT count() AS n, countIf(asn != 0) AS known FROM (${sqlEnrichAddresses('SELECT ip FROM bench_ips')})`,
   );
   const s = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   console.log(
-    `enrich ${row?.n} addresses (${row?.known} with an ASN) in ${s.toFixed(2)} s = ${Math.round(n / s).toLocaleString('en')} addresses/s`,
+    `enrich ${row?.n} addresses (${row?.known} with an ASN) in ${s.toFixed(2)} s = ${Math.round(n / s).toLocaleString('en')} addresses/s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`,
   );
+  console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 } finally {
   await ws.close();
   fs.rmSync(home, { recursive: true, force: true });
