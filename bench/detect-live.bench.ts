@@ -6,7 +6,7 @@
  *   node --import tsx bench/detect-live.bench.ts [--home DIR] [--events 15000000] [--customers 50000]
  *     [--days 9] [--reuse] [--keep]          (VIGIL_DEBUG=1 prints the stages of each detector)
  *
- * The workspace (default /tmp/vigil-detect-live, about 2 GB) is built once and kept with `--keep`;
+ * The workspace (default /tmp/vigil-detect-live, under 1 GB) is built once and kept with `--keep`;
  * `--reuse` runs the measurement again on a kept one.
  *
  * 1. History: `vigil simulate --into-workspace` of `--customers` for `--days` days from 2025-06-01,
