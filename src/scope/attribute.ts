@@ -1,7 +1,7 @@
 import type { CatalogSql } from '../sources/reference/index.ts';
 import type { Engine } from '../store/index.ts';
 import type { Atoms, Candidates } from './candidates.ts';
-import { classifyAddresses, classifySeeds } from './classify.ts';
+import { classifyAddresses, classifySeeds, SHARED_CLASSES } from './classify.ts';
 import {
   anySql,
   confirmedBranches,
@@ -164,6 +164,7 @@ export async function attribute(c: AttributionContext): Promise<ExpansionStep[]>
  * (the addresses a round finds and classifies). What is still missing later costs one more pass.
  */
 async function fillCandidates(c: AttributionContext): Promise<void> {
+  if (c.source.direct) return;
   const of = (...types: string[]) => [
     ...new Set(c.incident.entities.filter((e) => types.includes(e.type)).map((e) => e.id)),
   ];
@@ -184,8 +185,17 @@ async function fillCandidates(c: AttributionContext): Promise<void> {
     actors: departed,
     agents: of('user_agent'),
   };
-  const addresses = await c.source.addressesOf(seeds);
-  await c.source.ensure({ ...seeds, ips: [...(seeds.ips ?? []), ...addresses], actors });
+  const seen = await c.source.addressesOf(seeds, SHARED_CLASSES);
+  // A carrier address is shared whatever its traffic: only its rows of the accounts the attacker
+  // used there can be attributed (probable), not the thousands of other people's.
+  const carrier = (ip: string) => SHARED_CLASSES.includes(c.source.netClass.get(ip) ?? '');
+  const ips = [...new Set([...(seeds.ips ?? []), ...seen.map((a) => a.ip)])];
+  await c.source.ensure({
+    ...seeds,
+    ips: ips.filter((ip) => !carrier(ip)),
+    pairs: seen.filter((a) => carrier(a.ip) && a.actors.length > 0),
+    actors,
+  });
 }
 
 /** The rows the confirmed branches of `ev` can meet, as candidate atoms. */
@@ -278,10 +288,22 @@ async function addProbable(c: AttributionContext, ev: Evidence, steps: Expansion
     anyConfirmed: (stats?.confirmed ?? 0) > 0,
   });
   if (branches.length === 0) return;
+  // At a shared address only the accounts the attacker used there qualify (everything in the
+  // window only when nothing was confirmed): only those rows need to be held.
+  let pairs: { ip: string; actors: string[] }[] = [];
+  if ((stats?.confirmed ?? 0) > 0 && ev.sharedIps.length > 0) {
+    const q = new SqlParams();
+    pairs = await c.engine.query<{ ip: string; actors: string[] }>(
+      `SELECT ${sqlIp(c.engine.dialect)} AS ip, groupUniqArray(actor_uid) AS actors FROM scope_events
+       WHERE computation_id = ${q.bind(c.cid, 'String')} AND confidence = 'confirmed'
+         AND ${q.inList('src_ip', ev.sharedIps, 'toIPv6')} GROUP BY src_ip`,
+      q.values,
+    );
+  }
   await c.source.ensure({
     actors: unsplitActors,
     tokens: ev.sharedTokens,
-    ips: ev.sharedIps,
+    ...((stats?.confirmed ?? 0) > 0 ? { pairs } : { ips: ev.sharedIps }),
     subnets: ev.sharedSubnets,
   });
   // A call with a forged token that none of this incident's keys explains is another forger's,

@@ -34,9 +34,27 @@ export interface Atoms {
   actors?: readonly string[];
   subnets?: readonly string[];
   agents?: readonly string[];
+  /**
+   * Rows at an address by given accounts only: a carrier address's rows are many people's, and
+   * only those of the accounts the attacker used there can ever be attributed (probable).
+   */
+  pairs?: readonly Pair[];
 }
 
-type AtomLists = Required<Omit<Atoms, 'forgedCalls'>>;
+/** An address and accounts: the rows at `ip` whose actor is one of `actors`. */
+export interface Pair {
+  ip: string;
+  actors: readonly string[];
+}
+
+/** What the address pass saw at one address: its network class and, at a carrier address, the forged calls' accounts. */
+export interface SeenAddress {
+  ip: string;
+  cls: string;
+  actors: string[];
+}
+
+type AtomLists = Required<Omit<Atoms, 'forgedCalls' | 'pairs'>>;
 const LISTS = ['ips', 'tokens', 'actors', 'subnets', 'agents'] as const;
 
 /**
@@ -56,13 +74,25 @@ export class Candidates {
     subnets: new Set(),
     agents: new Set(),
   };
+  /** Pairs held, as `ip\u0000actor` (an address held whole holds all of its pairs). */
+  private readonly coveredPairs = new Set<string>();
+  /** Network class of the addresses the address pass saw (the class their rows carry). */
+  readonly netClass = new Map<string, string>();
   private created = false;
+  readonly table: string;
 
+  /**
+   * `direct`: read `events` itself (no copy): on a small store a pass over it costs less than
+   * copying, and the few queries of a scope each read it once.
+   */
   constructor(
     private readonly engine: Engine,
-    readonly table: string,
+    table: string,
     private readonly forgedTokens: string,
-  ) {}
+    readonly direct = false,
+  ) {
+    this.table = direct ? 'events' : table;
+  }
 
   /** A condition on an `events` row: it meets one of `atoms`. */
   private predicate(atoms: Atoms, p: SqlParams): string {
@@ -74,31 +104,53 @@ export class Candidates {
     if (atoms.actors?.length) parts.push(p.inList('actor_uid', atoms.actors));
     if (atoms.subnets?.length) parts.push(p.inList(d.sqlSubnet('src_ip'), atoms.subnets));
     if (atoms.agents?.length) parts.push(p.inList('user_agent', atoms.agents));
+    const pairs = (atoms.pairs ?? []).flatMap((x) => x.actors.map((a) => [x.ip, a]));
+    if (pairs.length > 0) {
+      const list = p.bind(JSON.stringify(pairs), 'String');
+      parts.push(
+        `(src_ip, actor_uid) IN (SELECT toIPv6(x[1]), x[2] FROM (SELECT arrayJoin(JSONExtract(${list}, 'Array(Array(String))')) AS x))`,
+      );
+    }
     return parts.length === 0 ? '0' : parts.map((x) => `(${x})`).join(' OR ');
   }
 
   private coveredAtoms(): Atoms {
     const out: Atoms = { forgedCalls: this.covered.forgedCalls };
     for (const k of LISTS) out[k] = [...this.covered[k]];
+    const byIp = new Map<string, string[]>();
+    for (const key of this.coveredPairs) {
+      const [ip, actor] = key.split('\u0000') as [string, string];
+      if (this.covered.ips.has(ip)) continue;
+      byIp.set(ip, [...(byIp.get(ip) ?? []), actor]);
+    }
+    out.pairs = [...byIp].map(([ip, actors]) => ({ ip, actors }));
     return out;
   }
 
   /**
    * The addresses of the rows meeting `atoms` (one pass over the cheap columns): the addresses a
-   * round can find, so that one wide pass can copy every event at them too.
+   * round can find, so that one wide pass can copy every event at them too. With each, the network
+   * class its rows carry and, for forged calls of a shared (carrier) class, their accounts: a carrier
+   * address is judged by its class alone, and only its rows of the accounts the attacker used
+   * there can be attributed (any account found later is fetched then).
    */
-  async addressesOf(atoms: Atoms): Promise<string[]> {
+  async addressesOf(atoms: Atoms, sharedClasses: readonly string[]): Promise<SeenAddress[]> {
     const p = new SqlParams();
-    const rows = await this.engine.query<{ ip: string }>(
-      `SELECT ${this.engine.dialect.sqlIpToString('src_ip')} AS ip
-       FROM (SELECT DISTINCT src_ip FROM events PREWHERE ${this.predicate(atoms, p)})`,
+    const d = this.engine.dialect;
+    const shared = p.inList('net_class', sharedClasses);
+    const rows = await this.engine.query<SeenAddress>(
+      `SELECT ${d.sqlIpToString('src_ip')} AS ip, anyIf(net_class, net_class != '') AS cls,
+         groupUniqArrayIf(actor_uid, ${shared} AND ${sqlForged(this.forgedTokens)}) AS actors
+       FROM events PREWHERE ${this.predicate(atoms, p)} GROUP BY src_ip`,
       p.values,
     );
-    return rows.map((r) => r.ip);
+    for (const r of rows) this.netClass.set(r.ip, r.cls);
+    return rows;
   }
 
   /** Makes the table hold every `events` row meeting `atoms` (a pass over `events` only for what it lacks). */
   async ensure(atoms: Atoms): Promise<void> {
+    if (this.direct) return;
     const missing: Atoms = {};
     let any = false;
     if (atoms.forgedCalls && !this.covered.forgedCalls) {
@@ -111,6 +163,16 @@ export class Candidates {
         missing[k] = lack;
         any = true;
       }
+    }
+    const lackPairs: Pair[] = [];
+    for (const { ip, actors } of atoms.pairs ?? []) {
+      if (this.covered.ips.has(ip) || missing.ips?.includes(ip)) continue;
+      const lack = [...new Set(actors)].filter((a) => !this.coveredPairs.has(`${ip}\u0000${a}`));
+      if (lack.length > 0) lackPairs.push({ ip, actors: lack });
+    }
+    if (lackPairs.length > 0) {
+      missing.pairs = lackPairs;
+      any = true;
     }
     if (!this.created) {
       await this.engine.exec(
@@ -129,9 +191,12 @@ export class Candidates {
     );
     if (missing.forgedCalls) this.covered.forgedCalls = true;
     for (const k of LISTS) for (const x of missing[k] ?? []) this.covered[k].add(x);
+    for (const { ip, actors } of missing.pairs ?? [])
+      for (const a of actors) this.coveredPairs.add(`${ip}\u0000${a}`);
   }
 
   async drop(): Promise<void> {
+    if (this.direct || !this.created) return;
     await this.engine.exec(`DROP TABLE IF EXISTS ${this.table}`);
   }
 }

@@ -7,7 +7,7 @@ import type { ExpansionStep } from './types.ts';
  * Network classes whose addresses many people share: carrier NAT. ('private' is special-purpose
  * space, one host as often as an office NAT, so it is judged by its traffic like the rest.)
  */
-const SHARED_CLASSES = ['mobile'];
+export const SHARED_CLASSES = ['mobile'];
 
 const DAY_MS = 86_400_000;
 
@@ -42,45 +42,23 @@ export async function classifyAddresses(
   kind: 'ip' | 'subnet' | 'user_agent' = 'ip',
   covered?: (p: SqlParams) => string,
 ): Promise<Judged> {
-  const d = c.engine.dialect;
-  await c.source.ensure(
-    kind === 'ip' ? { ips: ids } : kind === 'subnet' ? { subnets: ids } : { agents: ids },
+  // An address the address pass saw with a carrier class is shared whatever its traffic: it is
+  // judged by its class, without holding (or reading) the rows of everyone behind it.
+  const known = new Map<string, string>();
+  if (kind === 'ip')
+    for (const id of ids) {
+      const cls = c.source.netClass.get(id);
+      if (cls !== undefined && SHARED_CLASSES.includes(cls)) known.set(id, cls);
+    }
+  const rows = await judgeByTraffic(
+    c,
+    ids.filter((id) => !known.has(id)),
+    origin,
+    kind,
+    covered,
   );
-  const p = new SqlParams();
-  const expr = kind === 'ip' ? sqlIp(d) : kind === 'subnet' ? d.sqlSubnet('src_ip') : 'user_agent';
-  const filter =
-    kind === 'ip'
-      ? p.inList('src_ip', ids, 'toIPv6')
-      : p.inList(kind === 'subnet' ? expr : 'user_agent', ids);
-  let legit = `status_id = 1 AND NOT ${sqlForged(c.forgedTokens)}`;
-  if (origin === 'seed')
-    legit += ` AND time < parseDateTime64BestEffort(${p.bind(historyEnd(c), 'String')}, 3, 'UTC')`;
-  else {
-    // Usually none: then the test (and reading every event id at these addresses) is left out.
-    const q = new SqlParams();
-    const [attributed] = await c.engine.query<{ n: number }>(
-      `SELECT count() AS n FROM scope_events WHERE computation_id = ${q.bind(c.cid, 'String')} AND NOT forged
-         AND ${kind === 'ip' ? q.inList('src_ip', ids, 'toIPv6') : '1'}`,
-      q.values,
-    );
-    if ((attributed?.n ?? 0) > 0)
-      legit += ` AND event_id NOT IN (SELECT event_id FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND NOT forged AND ${kind === 'ip' ? p.inList('src_ip', ids, 'toIPv6') : '1'})`;
-  }
-  const rows = await c.engine.query<{
-    id: string;
-    net_class: string;
-    others: number;
-    events: number;
-    issued: number;
-    uncovered: number;
-  }>(
-    `SELECT ${expr} AS id, anyIf(net_class, net_class != '') AS net_class,
-       ${d.sqlExactDistinct(`if(${legit}, actor_uid, NULL)`)} AS others, count() AS events,
-       countIf(class_uid = 3002 AND activity_id = 3 AND token_id != '') AS issued,
-       ${covered ? `countIf(NOT (${covered(p)}))` : '0'} AS uncovered
-     FROM ${c.source.table} PREWHERE ${filter} GROUP BY id`,
-    p.values,
-  );
+  for (const [id, cls] of known)
+    rows.push({ id, net_class: cls, others: 0, events: 0, issued: 0, uncovered: 0 });
   const byId = new Map(rows.map((r) => [r.id, r]));
   const out: Judged = { exclusive: [], issuing: [], uncovered: 0, shared: [], steps: [] };
   const noun = kind === 'ip' ? 'address' : kind === 'subnet' ? 'subnet' : 'user agent';
@@ -109,6 +87,58 @@ export async function classifyAddresses(
     });
   }
   return out;
+}
+
+interface Traffic {
+  id: string;
+  net_class: string;
+  others: number;
+  events: number;
+  issued: number;
+  uncovered: number;
+}
+
+/** Per address (subnet, user agent): its class, its other accounts' successful traffic, issuances, uncovered events. */
+async function judgeByTraffic(
+  c: AttributionContext,
+  ids: string[],
+  origin: 'seed' | 'found',
+  kind: 'ip' | 'subnet' | 'user_agent',
+  covered?: (p: SqlParams) => string,
+): Promise<Traffic[]> {
+  const d = c.engine.dialect;
+  if (ids.length === 0) return [];
+  await c.source.ensure(
+    kind === 'ip' ? { ips: ids } : kind === 'subnet' ? { subnets: ids } : { agents: ids },
+  );
+  const p = new SqlParams();
+  const expr = kind === 'ip' ? sqlIp(d) : kind === 'subnet' ? d.sqlSubnet('src_ip') : 'user_agent';
+  const filter =
+    kind === 'ip'
+      ? p.inList('src_ip', ids, 'toIPv6')
+      : p.inList(kind === 'subnet' ? expr : 'user_agent', ids);
+  let legit = `status_id = 1 AND NOT ${sqlForged(c.forgedTokens)}`;
+  if (origin === 'seed')
+    legit += ` AND time < parseDateTime64BestEffort(${p.bind(historyEnd(c), 'String')}, 3, 'UTC')`;
+  else {
+    // Usually none: then the test (and reading every event id at these addresses) is left out.
+    const q = new SqlParams();
+    const [attributed] = await c.engine.query<{ n: number }>(
+      `SELECT count() AS n FROM scope_events WHERE computation_id = ${q.bind(c.cid, 'String')} AND NOT forged
+         AND ${kind === 'ip' ? q.inList('src_ip', ids, 'toIPv6') : '1'}`,
+      q.values,
+    );
+    if ((attributed?.n ?? 0) > 0)
+      legit += ` AND event_id NOT IN (SELECT event_id FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND NOT forged AND ${kind === 'ip' ? p.inList('src_ip', ids, 'toIPv6') : '1'})`;
+  }
+  return c.engine.query<Traffic>(
+    `SELECT ${expr} AS id, anyIf(net_class, net_class != '') AS net_class,
+       ${d.sqlExactDistinct(`if(${legit}, actor_uid, NULL)`)} AS others, count() AS events,
+       countIf(class_uid = 3002 AND activity_id = 3 AND token_id != '') AS issued,
+       ${covered ? `countIf(NOT (${covered(p)}))` : '0'} AS uncovered
+     FROM ${c.source.table} PREWHERE ${filter} GROUP BY id`,
+    p.values,
+  );
 }
 
 /** Judges each entity the incident names; returns what counts as attacker-only and what is shared. */

@@ -18,6 +18,13 @@ function allCategories(catalog: Catalog): string[] {
   return [...all].sort();
 }
 
+/**
+ * Stores up to this many events are read directly by every scope query; larger ones get the
+ * candidate table (one wide pass copying the rows a scope can meet, then small reads): on a small
+ * store the copy costs more than the few passes it saves. (VIGIL_SCOPE_DIRECT_MAX overrides it.)
+ */
+const DIRECT_MAX_EVENTS = Number(process.env.VIGIL_SCOPE_DIRECT_MAX ?? 5_000_000);
+
 /** Bumped when the scoping logic changes, so stored computations of an older logic are not reused. */
 const LOGIC_VERSION = 1;
 
@@ -29,7 +36,7 @@ async function fingerprint(
   engine: Engine,
   incident: ScopeIncident,
   opts: ScopeOptions,
-): Promise<{ fp: string; catalogSeq: number }> {
+): Promise<{ fp: string; catalogSeq: number; events: number }> {
   const [state] = await engine.query<{ events: number; ingests: number; catalog: number; people: number }>(
     `SELECT (SELECT count() FROM events) AS events, (SELECT count() FROM ingests) AS ingests,
        (SELECT max(load_seq) FROM catalog_entries) AS catalog, (SELECT max(load_seq) FROM people) AS people`,
@@ -49,7 +56,7 @@ async function fingerprint(
       }),
     )
     .digest('hex');
-  return { fp, catalogSeq: state?.catalog ?? 0 };
+  return { fp, catalogSeq: state?.catalog ?? 0, events: Number(state?.events ?? 0) };
 }
 
 /** The newest stored computation of an incident (optionally only one with a given fingerprint). */
@@ -87,7 +94,7 @@ export async function scopeIncident(
 ): Promise<ScopeSummary> {
   const engine = ws.engine;
   const started = Date.now();
-  const { fp, catalogSeq } = await fingerprint(engine, incident, opts);
+  const { fp, catalogSeq, events } = await fingerprint(engine, incident, opts);
   if (!opts.recompute) {
     const stored = await latestScope(engine, incident.id, fp);
     if (stored) return stored;
@@ -101,7 +108,8 @@ export async function scopeIncident(
   const forgedTokens = `scope_forged_${cid.replace(/-/g, '_')}`;
   const continued = await continuedWindow(engine, incident, windowOf(incident), settings.timezone);
   const window = continued.window;
-  const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens);
+  const direct = events <= DIRECT_MAX_EVENTS;
+  const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens, direct);
   for (const statement of forgedSetSql(forgedTokens)) await engine.exec(statement);
   let expansion: ScopeSummary['expansion'];
   try {
