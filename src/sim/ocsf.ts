@@ -241,7 +241,7 @@ export function writeApiLine(
   w.bytes(withOperation ? op.name : API_REQUEST);
   w.eventId(seq);
   w.bytes(RESOURCES);
-  if (ok && c.subjects.length > 0) w.bytes(resourcesBytes(c.subjects));
+  if (ok && c.subjects.length > 0) writeResources(w, c.subjects);
   w.bytes(CODE);
   w.num(code);
   w.bytes(LENGTH);
@@ -258,7 +258,17 @@ export function apiCode(c: ApiCall): number {
 
 /** The response length an API call is logged with. */
 export function apiLength(c: ApiCall): number {
-  return c.failed ? 90 + (c.t % 40) : c.op.bytes + c.subjects.length * 180 + (c.t % 97);
+  return c.failed ? 90 + mod(c.t, 40) : c.op.bytes + c.subjects.length * 180 + mod(c.t, 97);
+}
+
+/**
+ * `t % m` for a non-negative integer time: `%` on numbers past 2³¹ is a floating-point remainder
+ * call; the quotient's floor is exact here (t < 2⁵³ and t/m is never within rounding of an integer
+ * it is not), so this is the same value.
+ */
+function mod(t: number, m: number): number {
+  if (!(t >= 0 && t <= Number.MAX_SAFE_INTEGER && Math.floor(t) === t)) return t % m;
+  return t - Math.floor(t / m) * m;
 }
 
 interface OpBytes {
@@ -312,25 +322,28 @@ function callerText(c: ApiCall): string {
 }
 
 const subjectBytes = new WeakMap<Subject, Buffer>();
-const resourceLists = new WeakMap<readonly Subject[], Buffer>();
+const COMMA = 44;
 
-/** Address books and export pages are returned many times: their JSON is kept per list. */
-function resourcesBytes(subjects: readonly Subject[]): Buffer {
-  if (subjects.length === 1) {
-    const s = subjects[0];
-    let b = subjectBytes.get(s);
-    if (b === undefined) {
-      b = enc(s.json);
-      subjectBytes.set(s, b);
-    }
-    return b;
-  }
-  let b = resourceLists.get(subjects);
+/** A subject's `resources[]` element, encoded once. */
+export function subjectBytesOf(s: Subject): Buffer {
+  let b = subjectBytes.get(s);
   if (b === undefined) {
-    b = enc(subjects.map((s) => s.json).join(','));
-    resourceLists.set(subjects, b);
+    b = enc(s.json);
+    subjectBytes.set(s, b);
   }
   return b;
+}
+
+/**
+ * The `resources[]` elements, each copied from its subject's cached bytes: lists (address books,
+ * export pages) are often built for one call, so a per-list cache would mostly allocate.
+ */
+function writeResources(w: LineWriter, subjects: readonly Subject[]): void {
+  w.bytes(subjectBytesOf(subjects[0]));
+  for (let i = 1; i < subjects.length; i++) {
+    w.byte(COMMA);
+    w.bytes(subjectBytesOf(subjects[i]));
+  }
 }
 
 /** One OCSF Authentication line, with its newline. */

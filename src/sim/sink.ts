@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { closeSync, createWriteStream, mkdirSync, openSync, type WriteStream, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, type WriteStream, write } from 'node:fs';
 import path from 'node:path';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { ScenarioTruth } from './truth.ts';
@@ -28,15 +28,17 @@ export interface EventSink {
 }
 
 /**
- * events/YYYY-MM-DD.jsonl (or .jsonl.gz), one file per UTC day. Plain files are written with
- * synchronous large writes (nothing else waits on the event loop meanwhile); gzip runs in zlib's
- * worker threads while the next chunk is generated.
+ * events/YYYY-MM-DD.jsonl (or .jsonl.gz), one file per UTC day. Each chunk is copied into one of
+ * two buffers and written by libuv's threads (or compressed by zlib's) while the next chunk is
+ * generated; at most one write is in flight.
  */
 export class JsonlFileSink implements EventSink {
   private day = '';
   private fd: number | null = null;
   private file: WriteStream | null = null;
   private gzip: Gzip | null = null;
+  private inflight: Promise<void> = Promise.resolve();
+  private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly dir: string,
@@ -58,15 +60,22 @@ export class JsonlFileSink implements EventSink {
         this.fd = openSync(file, 'w');
       }
     }
+    await this.inflight;
     if (this.gzip) {
-      if (!this.gzip.write(Buffer.from(lines))) await once(this.gzip, 'drain');
-    } else {
-      let done = 0;
-      while (done < lines.length) done += writeSync(this.fd!, lines, done, lines.length - done);
+      if (!this.gzip.write(Buffer.from(lines)))
+        this.inflight = once(this.gzip, 'drain').then(() => undefined);
+      return;
     }
+    let copy = this.spare.pop();
+    if (!copy || copy.length < lines.length) copy = Buffer.allocUnsafeSlow(Math.max(lines.length, 1 << 22));
+    copy.set(lines);
+    this.inflight = writeAll(this.fd!, copy, lines.length).then(() => {
+      this.spare.push(copy);
+    });
   }
 
   private async endDay(): Promise<void> {
+    await this.inflight;
     if (this.fd !== null) {
       closeSync(this.fd);
       this.fd = null;
@@ -83,6 +92,22 @@ export class JsonlFileSink implements EventSink {
   close(): Promise<void> {
     return this.endDay();
   }
+}
+
+function writeAll(fd: number, buf: Buffer, length: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number) => {
+      if (done >= length) {
+        resolve();
+        return;
+      }
+      write(fd, buf, done, length - done, null, (err, n) => {
+        if (err) reject(err);
+        else step(done + n);
+      });
+    };
+    step(0);
+  });
 }
 
 /** Keeps lines in memory; for tests and for callers that post-process small runs. */

@@ -1,4 +1,4 @@
-import { type ApiCall, type AuthCall, apiCode, apiLength, type LineWriter, tsvEscape } from '../ocsf.ts';
+import { type ApiCall, type AuthCall, apiCode, apiLength, type LineWriter } from '../ocsf.ts';
 import type { Subject } from '../world.ts';
 
 /**
@@ -51,18 +51,36 @@ function agentText(quoted: string): string {
   return text;
 }
 
-const subjectLists = new WeakMap<readonly Subject[], Buffer>();
+const QUOTE = 39;
+const COMMA = 44;
 
-/** `['id',…]\t['type',…]\t`, kept per list (address books and export pages repeat). */
-function subjectsField(subjects: readonly Subject[]): Buffer {
-  let b = subjectLists.get(subjects);
-  if (b === undefined) {
-    const ids = subjects.map((s) => `'${tsvEscape(s.id)}'`).join(',');
-    const types = subjects.map((s) => `'${tsvEscape(s.type.toLowerCase())}'`).join(',');
-    b = Buffer.from(`[${ids}]\t[${types}]\t`, 'utf8');
-    subjectLists.set(subjects, b);
+/** `['id',…]\t['type',…]\t` (types lowercased, as the parser stores them). */
+function writeSubjects(w: LineWriter, subjects: readonly Subject[]): void {
+  w.byte(91);
+  for (let i = 0; i < subjects.length; i++) {
+    if (i > 0) w.byte(COMMA);
+    w.byte(QUOTE);
+    w.tsv(subjects[i].id);
+    w.byte(QUOTE);
   }
-  return b;
+  w.text(']\t[');
+  for (let i = 0; i < subjects.length; i++) {
+    if (i > 0) w.byte(COMMA);
+    w.byte(QUOTE);
+    w.tsv(lowerType(subjects[i].type));
+    w.byte(QUOTE);
+  }
+  w.text(']\t');
+}
+
+const lowered = new Map<string, string>();
+function lowerType(type: string): string {
+  let l = lowered.get(type);
+  if (l === undefined) {
+    l = type.toLowerCase();
+    lowered.set(type, l);
+  }
+  return l;
 }
 
 function field(w: LineWriter, s: string): void {
@@ -109,7 +127,7 @@ export function writeApiRow(
   field(w, agentText(c.ua));
   field(w, withOperation ? c.op.name : '');
   eventIdField(w, seq, 'req-');
-  if (ok && c.subjects.length > 0) w.bytes(subjectsField(c.subjects));
+  if (ok && c.subjects.length > 0) writeSubjects(w, c.subjects);
   else w.bytes(EMPTY_SUBJECTS);
   num(w, apiCode(c));
   num(w, apiLength(c));
