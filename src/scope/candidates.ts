@@ -104,13 +104,11 @@ export class Candidates {
     if (atoms.actors?.length) parts.push(p.inList('actor_uid', atoms.actors));
     if (atoms.subnets?.length) parts.push(p.inList(d.sqlSubnet('src_ip'), atoms.subnets));
     if (atoms.agents?.length) parts.push(p.inList('user_agent', atoms.agents));
-    const pairs = (atoms.pairs ?? []).flatMap((x) => x.actors.map((a) => [x.ip, a]));
-    if (pairs.length > 0) {
-      const list = p.bind(JSON.stringify(pairs), 'String');
-      parts.push(
-        `(src_ip, actor_uid) IN (SELECT toIPv6(x[1]), x[2] FROM (SELECT arrayJoin(JSONExtract(${list}, 'Array(Array(String))')) AS x))`,
-      );
-    }
+    // Address first, then the account: the (string) account set is only probed at that address.
+    // (A tuple (src_ip, actor_uid) IN … hashes every row's pair and made the copy 3x dearer.)
+    for (const { ip, actors } of atoms.pairs ?? [])
+      if (actors.length > 0)
+        parts.push(`src_ip = toIPv6(${p.bind(ip, 'String')}) AND ${p.inList('actor_uid', actors)}`);
     return parts.length === 0 ? '0' : parts.map((x) => `(${x})`).join(' OR ');
   }
 
