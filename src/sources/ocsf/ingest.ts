@@ -133,12 +133,6 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
     }
     let stored = 0;
     if (valid > 0) {
-      // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
-      // only where the database has nothing.
-      await engine.exec(
-        `CREATE TABLE ${stage}_addr ENGINE = Memory AS
-         ${opts.enrichment(`SELECT DISTINCT src_ip AS ip FROM ${stage} WHERE reason = ''`)}`,
-      );
       // Stored = distinct new ids minus those already in the store (ingests into one engine are
       // serialised, so nothing lands in between). Ids already stored can only be in the batch's
       // time range; when the store has nothing there (the usual first ingest of a file), the
@@ -166,6 +160,12 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
       stored = distinct - old;
       const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'].join(', ');
       if (stored > 0) {
+        // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
+        // only where the database has nothing.
+        await engine.exec(
+          `CREATE TABLE ${stage}_addr ENGINE = Memory AS
+           ${opts.enrichment(`SELECT DISTINCT src_ip AS ip FROM ${stage} WHERE reason = ''`)}`,
+        );
         await engine.exec(
           `INSERT INTO events (${columns})
            SELECT ${EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')},
