@@ -26,7 +26,7 @@ function allCategories(catalog: Catalog): string[] {
 const DIRECT_MAX_EVENTS = Number(process.env.VIGIL_SCOPE_DIRECT_MAX ?? 5_000_000);
 
 /** Bumped when the scoping logic changes, so stored computations of an older logic are not reused. */
-const LOGIC_VERSION = 1;
+const LOGIC_VERSION = 2;
 
 /**
  * What a computation depends on: the incident, the catalog load, the stored events and the
