@@ -80,7 +80,8 @@ export class LineWriter {
     this.buf = Buffer.allocUnsafe(size);
   }
 
-  private room(n: number): void {
+  /** Makes room for `n` more bytes at `pos`. */
+  room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);

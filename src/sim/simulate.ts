@@ -10,7 +10,7 @@ import { keysCsv, peopleCsv, servicesCsv } from './reference.ts';
 import { Rng } from './rng.ts';
 import { type Params, type ScenarioRun, scenarioByName } from './scenarios/index.ts';
 import { type EventSink, JsonlFileSink } from './sink.ts';
-import { EventStream } from './stream.ts';
+import { EventStream, type StreamLimits } from './stream.ts';
 import { ScenarioTruth } from './truth.ts';
 import { buildWorld, type World } from './world.ts';
 
@@ -29,6 +29,8 @@ export interface SimulationOptions {
   scenarios: ScenarioChoice[];
   /** Multiplies every scenario's rate parameters. */
   intensity: number;
+  /** How much of a day the JSON path holds in memory (defaults: `DEFAULT_LIMITS`). */
+  limits?: Partial<StreamLimits>;
 }
 
 export const DEFAULTS = { customers: 20_000, days: 30, seed: 1, start: '2025-06-01', intensity: 1 } as const;
@@ -40,6 +42,8 @@ export interface SimulationResult {
   bytes: number;
   /** Events generated past the end of the period and left out. */
   dropped: number;
+  /** Sorted runs the JSON path made, and how many of them went to a temporary file. */
+  runs: { runs: number; spilled: number };
 }
 
 export function timelineFor(start: string, days: number): Timeline {
@@ -56,7 +60,10 @@ export function timelineFor(start: string, days: number): Timeline {
 /** Unknown scenario names or parameters are the caller's mistake; this says which. */
 export class ScenarioError extends Error {}
 
-/** Generates the whole period day by day into `sink`. Memory is bounded by one day of events. */
+/**
+ * Generates the whole period day by day into `sink`. A JSON sink's memory is bounded by
+ * `opts.limits` (a batch of events plus the sorted runs kept in memory), not by the day's size.
+ */
 export async function simulate(opts: SimulationOptions, sink: EventSink): Promise<SimulationResult> {
   const timeline = timelineFor(opts.start, opts.days);
   const world = buildWorld(opts.seed, opts.customers, timeline);
@@ -77,10 +84,11 @@ export async function simulate(opts: SimulationOptions, sink: EventSink): Promis
     truths.push(truth);
   }
   await sink.begin?.(world, truths);
-  const stream = new EventStream(opts.seed, timeline.startMs, opts.days, sink);
+  const stream = new EventStream(opts.seed, timeline.startMs, opts.days, sink, opts.limits);
   const paused = (personId: string, ms: number) => runs.some((r) => r.pauses?.(personId, ms) ?? false);
   for (let day = 0; day < opts.days; day++) {
     const ctx = dayContext({ seed: opts.seed, world, stream, paused }, day);
+    stream.beginDay(ctx.endMs);
     generateCustomers(ctx);
     generateStaff(ctx);
     generateServices(ctx);
@@ -89,7 +97,7 @@ export async function simulate(opts: SimulationOptions, sink: EventSink): Promis
   }
   const dropped = stream.discard();
   await sink.close();
-  return { world, truths, events: stream.written, bytes: stream.bytes, dropped };
+  return { world, truths, events: stream.written, bytes: stream.bytes, dropped, runs: stream.runStats };
 }
 
 /** Above this many subjects a scenario's affected list goes to its own file (spec: affected_file). */

@@ -25,6 +25,8 @@ export interface EventSink {
   duplicates?(day: string, n: number): void;
   /** Optional: told each attack event's id and scenario before the chunk holding it is written. */
   attack?(eventId: string, scenario: string): void;
+  /** Optional: where the stream may put a day's temporary sorted runs (default: the system's). */
+  readonly spillDir?: string;
 }
 
 /**
@@ -39,12 +41,14 @@ export class JsonlFileSink implements EventSink {
   private gzip: Gzip | null = null;
   private inflight: Promise<void> = Promise.resolve();
   private readonly spare: Buffer[] = [];
+  readonly spillDir: string;
 
   constructor(
     private readonly dir: string,
     private readonly gzipped: boolean,
   ) {
     mkdirSync(dir, { recursive: true });
+    this.spillDir = dir;
   }
 
   async write(day: string, lines: Uint8Array): Promise<void> {

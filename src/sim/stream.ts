@@ -1,6 +1,7 @@
 import { DAY, HOUR, utcDate } from './clock.ts';
 import { type ApiCall, type AuthCall, eventId, LineWriter, writeApiLine, writeAuthLine } from './ocsf.ts';
 import { Rng } from './rng.ts';
+import { DayRuns } from './runs.ts';
 import type { EventSink } from './sink.ts';
 import { writeApiRow, writeAuthRow } from './sinks/rows.ts';
 import type { ScenarioTruth } from './truth.ts';
@@ -40,6 +41,19 @@ const SKEWED_NODE_SHARE = 1 / 8;
 const CHUNK_BYTES = 4 << 20;
 
 /**
+ * How much of a day the JSON path holds at once. Events are sorted and encoded `batchEvents` at
+ * a time into runs; runs beyond `memoryBytes` go to a temporary file (in `spillDir`, else the
+ * sink's, else the system's); the day is then merged from its runs.
+ */
+export interface StreamLimits {
+  batchEvents: number;
+  memoryBytes: number;
+  spillDir?: string;
+}
+
+export const DEFAULT_LIMITS: StreamLimits = { batchEvents: 1 << 17, memoryBytes: 256 << 20 };
+
+/**
  * Collects generated events, orders them by time and hands whole days to the sink. Generators
  * may emit events past the current day (a session that runs over midnight); those wait for the
  * next flush. Also adds the transport's mess: URL-only events, duplicate deliveries, clock skew.
@@ -52,13 +66,26 @@ export class EventStream {
   private readonly writer = new LineWriter(CHUNK_BYTES + (1 << 20));
   written = 0;
   bytes = 0;
+  /** End of the day being generated (see `beginDay`); NaN: unknown, nothing is batched. */
+  private until = Number.NaN;
+  /** Pending events already known to belong to a later day (at the front of `pending`). */
+  private kept = 0;
+  private readonly limits: StreamLimits;
+  /** The day's sorted runs; null when the whole day is sorted at once (typed rows, attack hook). */
+  private readonly runs: DayRuns | null;
+  private readonly runWriter: LineWriter | null;
 
   constructor(
     seed: number,
     startMs: number,
     days: number,
     private readonly sink: EventSink,
+    limits: Partial<StreamLimits> = {},
   ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    const batched = sink.encoding !== 'rows' && !sink.attack;
+    this.runs = batched ? new DayRuns(this.limits.memoryBytes, this.limits.spillDir ?? sink.spillDir) : null;
+    this.runWriter = batched ? new LineWriter(1 << 22) : null;
     this.mess = Rng.derive(seed, 'mess');
     const windows = Math.max(1, Math.round(days / 10));
     for (let i = 0; i < windows; i++) {
@@ -107,10 +134,71 @@ export class EventStream {
     });
   }
 
+  /**
+   * Declares that events of the day ending at `endMs` are being generated (its flush comes next):
+   * the JSON path may then sort and encode them a batch at a time.
+   */
+  beginDay(endMs: number): void {
+    this.until = endMs;
+  }
+
   private push(p: Pending): void {
     this.pending.push(p);
     if (this.mess.next() < DUPLICATE)
       this.pending.push({ ...p, t: p.t + this.mess.int(0, 3000), truth: undefined, duplicate: true });
+    if (this.runs && this.pending.length - this.kept >= this.limits.batchEvents && !Number.isNaN(this.until))
+      this.batch();
+  }
+
+  /** Sorts and encodes what is pending for the current day as one run. */
+  private batch(): void {
+    const ready = this.takeBefore(this.until);
+    if (ready.length > 0) this.encodeRun(ready, this.until);
+  }
+
+  /**
+   * One run: `ready` in the order `sortByTime` gives it, each line with its sort key (true time
+   * as the day's sort sees it) and what truth needs. Runs follow generation order, so merging
+   * them by (key, run, position) gives exactly the one stable sort of the whole day.
+   */
+  private encodeRun(ready: Pending[], until: number): void {
+    const runs = this.runs!;
+    const w = this.runWriter!;
+    const base = until - 2 * DAY;
+    const sorted = sortByTime(ready, until);
+    w.pos = 0;
+    for (const p of sorted) {
+      const at = runs.begin(w, Math.max(0, p.t - base));
+      if (p.api) writeApiLine(w, p.api, p.time, p.seq, p.withOperation);
+      else if (p.auth) writeAuthLine(w, p.auth, p.time, p.seq);
+      runs.endLine(w, at);
+      if (!p.truth) runs.noTruth(w, at);
+      else if (p.api)
+        runs.truth(w, at, p.truth, p.time, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
+      else runs.truth(w, at, p.truth, p.time, null, NO_SUBJECTS);
+    }
+    runs.add(w);
+    w.pos = 0;
+  }
+
+  /** Writes the day from its runs (the last one made of what is still pending). */
+  private async flushRuns(until: number): Promise<void> {
+    const runs = this.runs!;
+    const ready = this.takeBefore(until);
+    if (ready.length > 0) this.encodeRun(ready, until);
+    const day = utcDate(until - 1);
+    const w = this.writer;
+    w.pos = 0;
+    const n = await runs.merge((buf, start, end) => {
+      const len = end - start;
+      w.room(len);
+      buf.copy(w.buf, w.pos, start, end);
+      w.pos += len;
+      if (w.pos >= CHUNK_BYTES) return this.write(day);
+    });
+    runs.clear();
+    if (w.pos > 0) await this.write(day);
+    this.written += n;
   }
 
   /**
@@ -118,6 +206,10 @@ export class EventStream {
    * CHUNK_BYTES encoded straight into one reused buffer.
    */
   async flush(until: number): Promise<void> {
+    const batched = this.runs !== null && this.runs.count > 0;
+    if (batched && until !== this.until) throw new Error('EventStream.flush: not the day begun');
+    this.until = Number.NaN;
+    if (batched) return this.flushRuns(until);
     const ready = sortByTime(this.takeBefore(until), until);
     if (ready.length === 0) return;
     const day = utcDate(until - 1);
@@ -163,13 +255,20 @@ export class EventStream {
     const keep: Pending[] = [];
     for (const p of this.pending) (p.t < until ? ready : keep).push(p);
     this.pending = keep;
+    this.kept = keep.length;
     return ready;
+  }
+
+  /** Sorted runs made and spilled to disk so far (0 when every day was sorted at once). */
+  get runStats(): { runs: number; spilled: number } {
+    return { runs: this.runs?.made ?? 0, spilled: this.runs?.spilled ?? 0 };
   }
 
   /** Events generated past the end of the period are dropped: the period is closed. */
   discard(): number {
     const n = this.pending.length;
     this.pending = [];
+    this.kept = 0;
     return n;
   }
 }

@@ -39,7 +39,7 @@ export class ScenarioTruth {
   }
 
   /** Called by the stream for every written attack event. */
-  record(time: number, op: Operation | null, subjects: readonly Subject[]): void {
+  record(time: number, op: Operation | null, subjects: readonly Pick<Subject, 'id'>[]): void {
     this.events++;
     if (time < this.first) this.first = time;
     if (time > this.last) this.last = time;

@@ -1,0 +1,291 @@
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Operation } from './catalog.ts';
+import type { LineWriter } from './ocsf.ts';
+import type { ScenarioTruth } from './truth.ts';
+
+/**
+ * Sorted runs of encoded lines for one day, kept in memory while small and spilled to one
+ * temporary file past a byte budget, then merged in order. This is what bounds the JSON path's
+ * memory: the stream sorts and encodes a batch of events at a time instead of holding the day.
+ *
+ * A record is
+ *   u32 record length | f64 sort key | u32 line length | line (ends in '\n') | u8 truth (0: none,
+ *   else index + 1) [ | f64 time | u16 operation (0xffff: none) | u32 subjects | (u8 id length | id)… ]
+ * The truth part carries what `ScenarioTruth.record` needs, so truth is recorded in written order.
+ */
+
+const HEADER = 16;
+const NO_OP = 0xffff;
+/** Bytes read from the spill file per run at a time. */
+const READ_BYTES = 1 << 20;
+
+interface Run {
+  /** In memory, or null once in the spill file at [offset, offset + length). */
+  buf: Buffer | null;
+  offset: number;
+  length: number;
+}
+
+export class DayRuns {
+  private runs: Run[] = [];
+  private inMemory = 0;
+  private dir: string | null = null;
+  private fd: number | null = null;
+  private fileEnd = 0;
+  private readonly truths: ScenarioTruth[] = [];
+  private readonly truthIndex = new Map<ScenarioTruth, number>();
+  private readonly ops: Operation[] = [];
+  private readonly opIndex = new Map<Operation, number>();
+  /** Runs made and runs written to a spill file, over all days (for tests and benches). */
+  made = 0;
+  spilled = 0;
+
+  constructor(
+    private readonly memoryBytes: number,
+    private readonly spillDir: string | undefined,
+  ) {}
+
+  get count(): number {
+    return this.runs.length;
+  }
+
+  /** Starts a record; the caller then writes the line and calls `endLine`, then the truth part. */
+  begin(w: LineWriter, key: number): number {
+    w.room(HEADER);
+    const at = w.pos;
+    w.buf.writeDoubleLE(key, at + 4);
+    w.pos += HEADER;
+    return at;
+  }
+
+  endLine(w: LineWriter, at: number): void {
+    w.buf.writeUInt32LE(w.pos - at - HEADER, at + 12);
+  }
+
+  noTruth(w: LineWriter, at: number): void {
+    w.byte(0);
+    w.buf.writeUInt32LE(w.pos - at, at);
+  }
+
+  truth(
+    w: LineWriter,
+    at: number,
+    truth: ScenarioTruth,
+    time: number,
+    op: Operation | null,
+    subjects: readonly { readonly id: string }[],
+  ): void {
+    let t = this.truthIndex.get(truth);
+    if (t === undefined) {
+      t = this.truths.push(truth) - 1;
+      this.truthIndex.set(truth, t);
+    }
+    let o = NO_OP;
+    if (op) {
+      let i = this.opIndex.get(op);
+      if (i === undefined) {
+        i = this.ops.push(op) - 1;
+        this.opIndex.set(op, i);
+      }
+      o = i;
+    }
+    w.room(1 + 8 + 2 + 4);
+    const b = w.buf;
+    let p = w.pos;
+    b[p] = t + 1;
+    b.writeDoubleLE(time, p + 1);
+    b.writeUInt16LE(o, p + 9);
+    b.writeUInt32LE(subjects.length, p + 11);
+    w.pos = p + 15;
+    for (const s of subjects) {
+      w.room(1);
+      p = w.pos;
+      w.pos = p + 1;
+      w.text(s.id);
+      if (w.pos - p - 1 > 255) throw new Error(`subject id too long: ${s.id}`);
+      w.buf[p] = w.pos - p - 1;
+    }
+    w.buf.writeUInt32LE(w.pos - at, at);
+  }
+
+  /** Keeps the run encoded in `w` (copied), spilling every run in memory past the budget. */
+  add(w: LineWriter): void {
+    const buf = Buffer.allocUnsafeSlow(w.pos);
+    w.buf.copy(buf, 0, 0, w.pos);
+    this.runs.push({ buf, offset: 0, length: buf.length });
+    this.made++;
+    this.inMemory += buf.length;
+    if (this.inMemory > this.memoryBytes) this.spill();
+  }
+
+  private spill(): void {
+    if (this.fd === null) {
+      this.dir = mkdtempSync(path.join(this.spillDir ?? tmpdir(), '.vigil-sim-'));
+      this.fd = openSync(path.join(this.dir, 'runs'), 'w+');
+    }
+    for (const r of this.runs) {
+      if (!r.buf) continue;
+      let done = 0;
+      while (done < r.length) done += writeSync(this.fd, r.buf, done, r.length - done, this.fileEnd + done);
+      r.offset = this.fileEnd;
+      this.fileEnd += r.length;
+      r.buf = null;
+      this.spilled++;
+    }
+    this.inMemory = 0;
+  }
+
+  /**
+   * Merges the runs in (key, run, position) order: each run is sorted by (key, position) and
+   * runs follow generation order, so this is the order of one stable sort of the whole day.
+   * `emit` copies the line at [start, end) of `buf`; truth is recorded here.
+   */
+  async merge(emit: (buf: Buffer, start: number, end: number) => void | Promise<void>): Promise<number> {
+    const sources = this.runs.map((r, i) => new Source(r, i, this.fd));
+    const heap: Source[] = [];
+    for (const s of sources) if (s.next()) heap.push(s);
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
+    const subjects: { id: string }[] = [];
+    let n = 0;
+    while (heap.length > 0) {
+      const s = heap[0];
+      const b = s.buf;
+      const at = s.at;
+      const lineEnd = at + HEADER + b.readUInt32LE(at + 12);
+      const flag = b[lineEnd];
+      if (flag !== 0) {
+        const time = b.readDoubleLE(lineEnd + 1);
+        const o = b.readUInt16LE(lineEnd + 9);
+        const count = b.readUInt32LE(lineEnd + 11);
+        subjects.length = 0;
+        let p = lineEnd + 15;
+        for (let k = 0; k < count; k++) {
+          const len = b[p];
+          subjects.push({ id: b.toString('utf8', p + 1, p + 1 + len) });
+          p += 1 + len;
+        }
+        this.truths[flag - 1].record(time, o === NO_OP ? null : this.ops[o], subjects);
+      }
+      const pending = emit(b, at + HEADER, lineEnd);
+      if (pending) await pending;
+      n++;
+      if (s.next()) siftDown(heap, 0);
+      else {
+        const last = heap.pop()!;
+        if (heap.length > 0) {
+          heap[0] = last;
+          siftDown(heap, 0);
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Forgets the day's runs and removes the spill file. */
+  clear(): void {
+    this.runs = [];
+    this.inMemory = 0;
+    if (this.fd !== null) closeSync(this.fd);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.fd = null;
+    this.dir = null;
+    this.fileEnd = 0;
+  }
+}
+
+/** One run being read: the current record starts at `at` in `buf`, its key is `key`. */
+class Source {
+  buf: Buffer;
+  at = 0;
+  key = 0;
+  /** End of the valid bytes in `buf`. */
+  private end: number;
+  /** Next byte of the run to read from the file. */
+  private filePos: number;
+  private readonly fileEnd: number;
+  private started = false;
+
+  constructor(
+    run: Run,
+    readonly index: number,
+    private readonly fd: number | null,
+  ) {
+    if (run.buf) {
+      this.buf = run.buf;
+      this.end = run.length;
+      this.filePos = this.fileEnd = 0;
+    } else {
+      this.buf = Buffer.allocUnsafe(Math.min(READ_BYTES, run.length));
+      this.end = 0;
+      this.filePos = run.offset;
+      this.fileEnd = run.offset + run.length;
+    }
+  }
+
+  /** Moves to the next record; false at the end of the run. */
+  next(): boolean {
+    let at = this.at;
+    if (this.started) at += this.buf.readUInt32LE(at);
+    this.started = true;
+    if (this.end - at < 4 || this.end - at < this.buf.readUInt32LE(at)) {
+      if (this.filePos >= this.fileEnd) {
+        this.at = at;
+        return false;
+      }
+      at = this.refill(at);
+      if (at < 0) return false;
+    }
+    this.at = at;
+    this.key = this.buf.readDoubleLE(at + 4);
+    return true;
+  }
+
+  /** Keeps [at, end) and reads more; returns where the record now starts (-1: none left). */
+  private refill(at: number): number {
+    const rest = this.end - at;
+    const need = rest >= 4 ? this.buf.readUInt32LE(at) : HEADER;
+    let buf = this.buf;
+    if (need > buf.length) buf = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+    this.buf.copy(buf, 0, at, this.end);
+    this.buf = buf;
+    this.end = rest;
+    while (this.filePos < this.fileEnd && this.end < buf.length) {
+      const n = readSync(
+        this.fd!,
+        buf,
+        this.end,
+        Math.min(buf.length - this.end, this.fileEnd - this.filePos),
+        this.filePos,
+      );
+      if (n === 0) throw new Error('simulator spill file ended early');
+      this.end += n;
+      this.filePos += n;
+    }
+    if (this.end < 4) return -1;
+    if (this.end < this.buf.readUInt32LE(0)) {
+      if (this.filePos >= this.fileEnd) throw new Error('simulator spill file ended inside a record');
+      return this.refill(0);
+    }
+    return 0;
+  }
+}
+
+function less(a: Source, b: Source): boolean {
+  return a.key < b.key || (a.key === b.key && a.index < b.index);
+}
+
+function siftDown(heap: Source[], i: number): void {
+  const n = heap.length;
+  const item = heap[i];
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && less(heap[c + 1], heap[c])) c++;
+    if (!less(heap[c], item)) break;
+    heap[i] = heap[c];
+    i = c;
+  }
+  heap[i] = item;
+}
