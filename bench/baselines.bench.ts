@@ -18,17 +18,9 @@ import { runDetection } from '../src/detect/index.ts';
 import { ingestInputs } from '../src/sources/index.ts';
 import { catalogSql, currentCatalog, currentSettings } from '../src/sources/reference/index.ts';
 import { openWorkspace } from '../src/store/index.ts';
+import { BASELINE_TABLES } from './detect-common.ts';
 
 const DETECTORS = ['fan-out', 'low-and-slow', 'new-origin', 'category-drift', 'off-hours'];
-const TABLES = [
-  'baseline_hourly',
-  'baseline_origins',
-  'baseline_categories',
-  'baseline_daily',
-  'baseline_peers',
-  'baseline_hours',
-  'baseline_days',
-];
 
 const args = process.argv.slice(2);
 const simDir = args[0];
@@ -57,7 +49,7 @@ try {
     });
     console.log(`ingest ${((now() - a) / 1000).toFixed(1)} s`);
   }
-  for (const t of TABLES) await e.exec(`TRUNCATE TABLE IF EXISTS ${t}`);
+  for (const t of BASELINE_TABLES) await e.exec(`TRUNCATE TABLE IF EXISTS ${t}`);
   await e.exec('DELETE FROM detection_checkpoints WHERE detector IN {ids:Array(String)}', { ids: DETECTORS });
   const [{ n, lo, hi }] = await e.query<{ n: number; lo: string; hi: string }>(
     'SELECT count() AS n, toString(min(time)) AS lo, toString(max(time)) AS hi FROM events',
