@@ -19,7 +19,7 @@ import type { ScenarioTruth } from './truth.ts';
 const HEADER = 16;
 const NO_OP = 0xffff;
 /** Bytes read from the spill file per run at a time. */
-const READ_BYTES = 1 << 20;
+const READ_BYTES = 1 << 18;
 
 interface Run {
   /** In memory, or null once in the spill file at [offset, offset + length). */
@@ -34,6 +34,10 @@ export class DayRuns {
   private dir: string | null = null;
   private fd: number | null = null;
   private fileEnd = 0;
+  /** Run buffers and read windows of earlier days, for reuse. */
+  private readonly free: Buffer[] = [];
+  private readonly windows: Buffer[] = [];
+  private slab = 0;
   private readonly truths: ScenarioTruth[] = [];
   private readonly truthIndex = new Map<ScenarioTruth, number>();
   private readonly ops: Operation[] = [];
@@ -110,31 +114,51 @@ export class DayRuns {
     w.buf.writeUInt32LE(w.pos - at, at);
   }
 
-  /** Keeps the run encoded in `w` (copied), spilling every run in memory past the budget. */
+  /**
+   * Takes the run encoded in `w`: copied into memory while the day's runs in memory stay within
+   * the budget, else written straight to the spill file. Buffers and the file are reused from
+   * day to day (fresh memory and fresh file pages cost more than the copy itself).
+   */
   add(w: LineWriter): void {
-    const buf = Buffer.allocUnsafeSlow(w.pos);
-    w.buf.copy(buf, 0, 0, w.pos);
-    this.runs.push({ buf, offset: 0, length: buf.length });
+    const length = w.pos;
     this.made++;
-    this.inMemory += buf.length;
-    if (this.inMemory > this.memoryBytes) this.spill();
-  }
-
-  private spill(): void {
+    if (this.inMemory + length <= this.memoryBytes) {
+      const buf = this.buffer(length);
+      w.buf.copy(buf, 0, 0, length);
+      this.runs.push({ buf, offset: 0, length });
+      this.inMemory += buf.length;
+      return;
+    }
     if (this.fd === null) {
       this.dir = mkdtempSync(path.join(this.spillDir ?? tmpdir(), '.vigil-sim-'));
       this.fd = openSync(path.join(this.dir, 'runs'), 'w+');
     }
-    for (const r of this.runs) {
-      if (!r.buf) continue;
-      let done = 0;
-      while (done < r.length) done += writeSync(this.fd, r.buf, done, r.length - done, this.fileEnd + done);
-      r.offset = this.fileEnd;
-      this.fileEnd += r.length;
-      r.buf = null;
-      this.spilled++;
+    let done = 0;
+    while (done < length) done += writeSync(this.fd, w.buf, done, length - done, this.fileEnd + done);
+    this.runs.push({ buf: null, offset: this.fileEnd, length });
+    this.fileEnd += length;
+    this.spilled++;
+  }
+
+  /**
+   * A buffer for a run of `length` bytes. Run buffers share one size (the largest run so far plus
+   * an eighth), so a day's buffers fit the next day's runs and the pool never outgrows the budget.
+   */
+  private buffer(length: number): Buffer {
+    if (length > this.slab) {
+      this.slab = Math.ceil((length * 1.125) / (1 << 20)) * (1 << 20);
+      this.free.length = 0;
     }
-    this.inMemory = 0;
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.slab);
+  }
+
+  private release(buf: Buffer): void {
+    if (buf.length === this.slab) this.free.push(buf);
+  }
+
+  /** A read window for a run on disk. */
+  private window(): Buffer {
+    return this.windows.pop() ?? Buffer.allocUnsafeSlow(READ_BYTES);
   }
 
   /**
@@ -143,7 +167,7 @@ export class DayRuns {
    * `emit` copies the line at [start, end) of `buf`; truth is recorded here.
    */
   async merge(emit: (buf: Buffer, start: number, end: number) => void | Promise<void>): Promise<number> {
-    const sources = this.runs.map((r, i) => new Source(r, i, this.fd));
+    const sources = this.runs.map((r, i) => new Source(r, i, this.fd, r.buf ? null : this.window()));
     const heap: Source[] = [];
     for (const s of sources) if (s.next()) heap.push(s);
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
@@ -180,18 +204,27 @@ export class DayRuns {
         }
       }
     }
+    for (const src of sources) if (src.window?.length === READ_BYTES) this.windows.push(src.window);
     return n;
   }
 
-  /** Forgets the day's runs and removes the spill file. */
+  /** Forgets the day's runs; their buffers and the spill file are reused by the next day. */
   clear(): void {
+    for (const r of this.runs) if (r.buf) this.release(r.buf);
     this.runs = [];
     this.inMemory = 0;
+    this.fileEnd = 0;
+  }
+
+  /** Removes the spill file (end of the simulation, or an error). */
+  dispose(): void {
+    this.clear();
+    this.free.length = 0;
+    this.windows.length = 0;
     if (this.fd !== null) closeSync(this.fd);
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     this.fd = null;
     this.dir = null;
-    this.fileEnd = 0;
   }
 }
 
@@ -211,13 +244,15 @@ class Source {
     run: Run,
     readonly index: number,
     private readonly fd: number | null,
+    /** The read window of a run on disk (given back to the pool after the merge). */
+    public window: Buffer | null,
   ) {
     if (run.buf) {
       this.buf = run.buf;
       this.end = run.length;
       this.filePos = this.fileEnd = 0;
     } else {
-      this.buf = Buffer.allocUnsafe(Math.min(READ_BYTES, run.length));
+      this.buf = window!;
       this.end = 0;
       this.filePos = run.offset;
       this.fileEnd = run.offset + run.length;
@@ -247,7 +282,10 @@ class Source {
     const rest = this.end - at;
     const need = rest >= 4 ? this.buf.readUInt32LE(at) : HEADER;
     let buf = this.buf;
-    if (need > buf.length) buf = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+    if (need > buf.length) {
+      buf = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+      this.window = buf;
+    }
     this.buf.copy(buf, 0, at, this.end);
     this.buf = buf;
     this.end = rest;

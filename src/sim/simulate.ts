@@ -86,14 +86,18 @@ export async function simulate(opts: SimulationOptions, sink: EventSink): Promis
   await sink.begin?.(world, truths);
   const stream = new EventStream(opts.seed, timeline.startMs, opts.days, sink, opts.limits);
   const paused = (personId: string, ms: number) => runs.some((r) => r.pauses?.(personId, ms) ?? false);
-  for (let day = 0; day < opts.days; day++) {
-    const ctx = dayContext({ seed: opts.seed, world, stream, paused }, day);
-    stream.beginDay(ctx.endMs);
-    generateCustomers(ctx);
-    generateStaff(ctx);
-    generateServices(ctx);
-    for (const run of runs) run.day(ctx);
-    await stream.flush(ctx.endMs);
+  try {
+    for (let day = 0; day < opts.days; day++) {
+      const ctx = dayContext({ seed: opts.seed, world, stream, paused }, day);
+      stream.beginDay(ctx.endMs);
+      generateCustomers(ctx);
+      generateStaff(ctx);
+      generateServices(ctx);
+      for (const run of runs) run.day(ctx);
+      await stream.flush(ctx.endMs);
+    }
+  } finally {
+    stream.dispose();
   }
   const dropped = stream.discard();
   await sink.close();

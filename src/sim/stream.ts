@@ -51,7 +51,7 @@ export interface StreamLimits {
   spillDir?: string;
 }
 
-export const DEFAULT_LIMITS: StreamLimits = { batchEvents: 1 << 17, memoryBytes: 256 << 20 };
+export const DEFAULT_LIMITS: StreamLimits = { batchEvents: 1 << 15, memoryBytes: 64 << 20 };
 
 /**
  * Collects generated events, orders them by time and hands whole days to the sink. Generators
@@ -262,6 +262,11 @@ export class EventStream {
   /** Sorted runs made and spilled to disk so far (0 when every day was sorted at once). */
   get runStats(): { runs: number; spilled: number } {
     return { runs: this.runs?.made ?? 0, spilled: this.runs?.spilled ?? 0 };
+  }
+
+  /** Removes the temporary files of the sorted runs (at the end, or after an error). */
+  dispose(): void {
+    this.runs?.dispose();
   }
 
   /** Events generated past the end of the period are dropped: the period is closed. */
