@@ -323,13 +323,35 @@ function callerText(c: ApiCall): string {
 }
 
 const subjectBytes = new WeakMap<Subject, Buffer>();
+
+/**
+ * Subjects' bytes live as long as the world: they get their own slabs. From Node's shared 8 KB
+ * pool each would pin its slab, and with it the short-lived token fragments cut from the same
+ * slab, for the whole run (memory then grew with customers × days).
+ */
+const ARENA_BYTES = 1 << 20;
+let arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+let arenaPos = 0;
+
+function lasting(text: string): Buffer {
+  const n = Buffer.byteLength(text, 'utf8');
+  if (n > ARENA_BYTES >> 4) return Buffer.from(text, 'utf8');
+  if (arenaPos + n > ARENA_BYTES) {
+    arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+    arenaPos = 0;
+  }
+  const b = arena.subarray(arenaPos, arenaPos + n);
+  b.write(text, 0, 'utf8');
+  arenaPos += n;
+  return b;
+}
 const COMMA = 44;
 
 /** A subject's `resources[]` element, encoded once. */
 export function subjectBytesOf(s: Subject): Buffer {
   let b = subjectBytes.get(s);
   if (b === undefined) {
-    b = enc(s.json);
+    b = lasting(s.json);
     subjectBytes.set(s, b);
   }
   return b;
