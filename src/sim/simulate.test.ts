@@ -195,3 +195,23 @@ describe('simulate', () => {
     assert.ok(benign.events.length > 1000);
   });
 });
+
+describe('writeSimulation', () => {
+  it('a rerun into the same folder removes what a killed run left (day files, spill folder)', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { writeSimulation } = await import('./simulate.ts');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-sim-rerun-'));
+    try {
+      const events = path.join(out, 'events');
+      fs.mkdirSync(path.join(events, '.vigil-sim-stale'), { recursive: true });
+      fs.writeFileSync(path.join(events, '.vigil-sim-stale', 'runs'), 'half a day');
+      fs.writeFileSync(path.join(events, '2031-01-01.jsonl'), '{}\n');
+      await writeSimulation(out, { ...SMALL, customers: 50, days: 2 }, false);
+      assert.deepEqual(fs.readdirSync(events).sort(), ['2025-06-01.jsonl', '2025-06-02.jsonl']);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -123,12 +123,16 @@ export function truthDocument(opts: SimulationOptions, result: SimulationResult,
   };
 }
 
-/** A rerun into the same directory must not leave day files or truth from a longer earlier run. */
+/**
+ * A rerun into the same directory must not leave day files or truth from a longer earlier run,
+ * nor the spill folder of a run that was killed mid-day.
+ */
 function clearPreviousRun(outDir: string): void {
   const events = path.join(outDir, 'events');
   if (existsSync(events)) {
     for (const f of readdirSync(events))
-      if (/^\d{4}-\d{2}-\d{2}\.jsonl(\.gz)?$/.test(f)) rmSync(path.join(events, f));
+      if (/^\d{4}-\d{2}-\d{2}\.jsonl(\.gz)?$/.test(f) || f.startsWith('.vigil-sim-'))
+        rmSync(path.join(events, f), { recursive: true, force: true });
   }
   for (const f of readdirSync(outDir)) if (/^affected-.*\.jsonl$/.test(f)) rmSync(path.join(outDir, f));
 }
