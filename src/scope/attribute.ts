@@ -52,6 +52,17 @@ function insertSql(
     ${INSERT_SETTINGS}`;
 }
 
+/** How evidence becomes SQL for this computation, binding into `p`. */
+function labelContext(c: AttributionContext, p: SqlParams): LabelContext {
+  return {
+    d: c.engine.dialect,
+    p,
+    forgedTokens: c.forgedTokens,
+    timezone: c.timezone,
+    source: c.source.table,
+  };
+}
+
 function merge(a: Evidence, b: Partial<Evidence>): Evidence {
   const out = { ...a } as Record<string, unknown[]>;
   for (const [k, v] of Object.entries(b)) out[k] = [...(out[k] ?? []), ...(v as unknown[])];
@@ -77,13 +88,7 @@ export async function attribute(c: AttributionContext): Promise<ExpansionStep[]>
   for (let round = 0; round < c.maxRounds; round++) {
     const next = merge(covered, pending);
     const p = new SqlParams();
-    const lc: LabelContext = {
-      d: c.engine.dialect,
-      p,
-      forgedTokens: c.forgedTokens,
-      timezone: c.timezone,
-      source: c.source.table,
-    };
+    const lc = labelContext(c, p);
     const newBranches = confirmedBranches(merge(emptyLike(covered), pending), lc);
     if (newBranches.length === 0) break;
     await c.source.ensure(await atomsOf(c, pending));
@@ -275,13 +280,7 @@ async function addProbable(c: AttributionContext, ev: Evidence, steps: Expansion
           ? '; no attacker-only indicator separates its use, so its events in the incident window are probable'
           : '; its attacker use is separated by attacker-only indicators, the rest is taken as its owner’s';
   const p = new SqlParams();
-  const lc: LabelContext = {
-    d: c.engine.dialect,
-    p,
-    forgedTokens: c.forgedTokens,
-    timezone: c.timezone,
-    source: c.source.table,
-  };
+  const lc = labelContext(c, p);
   const branches = probableBranches(ev, lc, {
     attackerActors: `SELECT actor_uid FROM scope_events WHERE computation_id = ${p.bind(c.cid, 'String')} AND confidence = 'confirmed'`,
     unsplitActors,

@@ -44,8 +44,13 @@ export async function continuedWindow(
      GROUP BY actor, d ORDER BY actor, d`,
     p.values,
   );
-  const startDay = localDay(window.start, timezone);
-  const endDay = localDay(window.end, timezone);
+  const [days] = await engine.query<{ start: string; end: string }>(
+    `SELECT toString(toDate(parseDateTime64BestEffort({start:String}, 3, 'UTC'), {tz:String})) AS start,
+       toString(toDate(parseDateTime64BestEffort({end:String}, 3, 'UTC'), {tz:String})) AS end`,
+    { start: window.start, end: window.end, tz: timezone },
+  );
+  const startDay = days!.start;
+  const endDay = days!.end;
   let end = Date.parse(window.end);
   const steps: ExpansionStep[] = [];
   for (const actor of actors) {
@@ -78,13 +83,4 @@ export async function continuedWindow(
     });
   }
   return { window: { start: window.start, end: new Date(end).toISOString() }, steps };
-}
-
-function localDay(iso: string, timezone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(new Date(iso));
 }

@@ -22,3 +22,4 @@ export type {
   ScopeOptions,
   ScopeSummary,
 } from './types.ts';
+export { EXPOSURE_COLUMNS } from './types.ts';

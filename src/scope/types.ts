@@ -29,6 +29,18 @@ export interface Exposure {
   indicator: string;
 }
 
+/** The columns of an exposure export, in order (every format). */
+export const EXPOSURE_COLUMNS = [
+  'subject_id',
+  'subject_type',
+  'categories',
+  'first_exposed',
+  'last_exposed',
+  'events',
+  'confidence',
+  'indicator',
+] as const satisfies readonly (keyof Exposure)[];
+
 /**
  * One step of following the attacker from the incident's entities: which entity, how it was
  * judged (attacker-only, or shared with legitimate traffic), and what it added. Steps that stop

@@ -14,6 +14,7 @@ import {
 } from '../detect/index.ts';
 import {
   type AuditRecord,
+  EXPOSURE_COLUMNS,
   type Exposure,
   latestScope,
   listAudit as listScopeAudit,
@@ -135,16 +136,7 @@ async function* exportPaged(
   asker: Asker,
 ): AsyncIterable<Uint8Array> {
   const { computation_id } = await scopeIncident(ws, incident, { who: asker.who, role: asker.role });
-  const columns = [
-    'subject_id',
-    'subject_type',
-    'categories',
-    'first_exposed',
-    'last_exposed',
-    'events',
-    'confidence',
-    'indicator',
-  ] as const;
+  const columns = EXPOSURE_COLUMNS;
   if (format === 'csv') yield Buffer.from(`${columns.map(csvCell).join(',')}\n`);
   for (let offset = 0; ; offset += EXPORT_PAGE) {
     const rows = await scopeExposureRows(ws, incident, {

@@ -5,6 +5,9 @@
  */
 import type { DetectContext, WindowRange } from '../detector.ts';
 import { refreshBaselines } from './refresh.ts';
+
+export { stopwatch } from './stopwatch.ts';
+
 import { DAY_MS } from './time.ts';
 
 export {
@@ -53,15 +56,4 @@ export async function prepareBaselines(
     tz: ctx.settings.timezone,
     categoriesSql: ctx.catalogSql.categories,
   });
-}
-
-/** Stage timings on stderr when VIGIL_DEBUG is set (tuning replays); a no-op otherwise. */
-export function stopwatch(label: string): (stage: string) => void {
-  if (!process.env.VIGIL_DEBUG) return () => {};
-  let t = performance.now();
-  return (stage) => {
-    const now = performance.now();
-    process.stderr.write(`${label} ${stage} ${(now - t).toFixed(0)}ms\n`);
-    t = now;
-  };
 }

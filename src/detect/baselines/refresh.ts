@@ -1,6 +1,7 @@
 import type { Dialect, Engine } from '../../store/index.ts';
 import { sqlTime } from '../sql.ts';
 import { STAFF, SUBJECTS, sqlPerEntity } from './entities.ts';
+import { stopwatch } from './stopwatch.ts';
 import { addDays, DAY_MS, dayStartMs, HOUR_MS, localDay } from './time.ts';
 
 /**
@@ -161,7 +162,7 @@ export async function refreshBaselines(engine: Engine, o: RefreshOptions): Promi
   for (const run of runs) {
     const version = nextVersion();
     const p = { from: sqlTime(new Date(run.a)), to: sqlTime(new Date(run.b)), version };
-    const lap = dbg('refresh');
+    const lap = stopwatch('refresh');
     await engine.exec(hourly, p);
     lap('hourly');
     await engine.exec(ORIGINS_SQL, p);
@@ -209,21 +210,11 @@ async function refreshDays(engine: Engine, from: number, until: number, tz: stri
     for (let k = 0; k <= 6; k++) inputs = Math.max(inputs, hourVersion.get(addDays(day, -k)) ?? 0);
     if (built.get(day) === inputs) continue;
     const version = nextVersion();
-    const lap = dbg('refresh');
+    const lap = stopwatch('refresh');
     await engine.exec(DAILY_SQL, { day, tz, from: hourText(a), to: hourText(b), version });
     await engine.insert('baseline_days', [{ day, inputs_version: inputs, version }]);
     lap('daily');
     n++;
   }
   return n;
-}
-
-function dbg(label: string): (stage: string) => void {
-  if (!process.env.VIGIL_DEBUG) return () => {};
-  let t = performance.now();
-  return (stage) => {
-    const now = performance.now();
-    process.stderr.write(`${label} ${stage} ${(now - t).toFixed(0)}ms\n`);
-    t = now;
-  };
 }

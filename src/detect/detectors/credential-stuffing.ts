@@ -1,4 +1,4 @@
-import { median, round } from '../baselines/index.ts';
+import { DAY_MS, HOUR_MS, median, round } from '../baselines/index.ts';
 import type { DetectContext, Detector, EntityRef, Finding, WindowRange } from '../detector.ts';
 import { isoTime, numParam, sqlTime } from '../sql.ts';
 
@@ -31,8 +31,6 @@ interface Row {
   examples: string[];
 }
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 /** The UTC day a judge point belongs to (a point at midnight closes the day before). */
 const judgedDay = (t: number) => new Date(t - 1).toISOString().slice(0, 10);
 
