@@ -162,11 +162,13 @@ export async function attribute(c: AttributionContext): Promise<ExpansionStep[]>
 }
 
 /**
- * Copies into the candidate table, in one pass over `events` (after one over its cheap columns for
- * the addresses), every row the confirmed rounds can meet from the incident's entities: all forged
- * calls (any key: a key is followed once it signed an attributed forged call), the rows of the seed
- * addresses, tokens, accounts and user agents, and every row at an address those rows came from
- * (the addresses a round finds and classifies). What is still missing later costs one more pass.
+ * Copies into the candidate table every row the confirmed rounds can meet from the incident's
+ * entities: in one wide pass over `events`, all forged calls (any key: a key is followed once it
+ * signed an attributed forged call) and the rows of the seed tokens, accounts and user agents; then,
+ * in a pass that tests the address first, every row at the seed addresses and at the addresses
+ * the held rows came from (the addresses a round finds and classifies). Those addresses are read
+ * from the table, not from a pass of their own over `events`. What is still missing later costs
+ * one more pass.
  */
 async function fillCandidates(c: AttributionContext): Promise<void> {
   if (c.source.direct) return;
@@ -183,23 +185,19 @@ async function fillCandidates(c: AttributionContext): Promise<void> {
   );
   const actors = [...new Set([...named, ...principals.map((r) => r.principal_id)])];
   const departed = principals.filter((r) => r.left_on && r.left_on !== '\\N').map((r) => r.principal_id);
-  const seeds: Atoms = {
-    forgedCalls: true,
-    ips: of('ip'),
-    tokens: of('token'),
-    actors: departed,
-    agents: of('user_agent'),
-  };
+  const seeds: Atoms = { forgedCalls: true, tokens: of('token'), actors: departed, agents: of('user_agent') };
+  const seedIps = of('ip');
+  await c.source.ensure({ ...seeds, actors });
   const seen = await c.source.addressesOf(seeds, SHARED_CLASSES);
+  // A seed address with no held row: its class from its own rows.
+  await c.source.classify(seedIps);
   // A carrier address is shared whatever its traffic: only its rows of the accounts the attacker
   // used there can be attributed (probable), not the thousands of other people's.
   const carrier = (ip: string) => SHARED_CLASSES.includes(c.source.netClass.get(ip) ?? '');
-  const ips = [...new Set([...(seeds.ips ?? []), ...seen.map((a) => a.ip)])];
+  const ips = [...new Set([...seedIps, ...seen.map((a) => a.ip)])];
   await c.source.ensure({
-    ...seeds,
     ips: ips.filter((ip) => !carrier(ip)),
     pairs: seen.filter((a) => carrier(a.ip) && a.actors.length > 0),
-    actors,
   });
 }
 

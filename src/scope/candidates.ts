@@ -126,11 +126,11 @@ export class Candidates {
   }
 
   /**
-   * The addresses of the rows meeting `atoms` (one pass over the cheap columns): the addresses a
-   * round can find, so that one wide pass can copy every event at them too. With each, the network
-   * class its rows carry and, for forged calls of a shared (carrier) class, their accounts: a carrier
-   * address is judged by its class alone, and only its rows of the accounts the attacker used
-   * there can be attributed (any account found later is fetched then).
+   * The addresses of the held rows meeting `atoms` (read from the table, so `atoms` must be held):
+   * the addresses a round can find, whose rows are copied next. With each, the network class its
+   * rows carry and, for forged calls of a shared (carrier) class, their accounts: a carrier address
+   * is judged by its class alone, and only its rows of the accounts the attacker used there can be
+   * attributed (any account found later is fetched then).
    */
   async addressesOf(atoms: Atoms, sharedClasses: readonly string[]): Promise<SeenAddress[]> {
     const p = new SqlParams();
@@ -139,11 +139,27 @@ export class Candidates {
     const rows = await this.engine.query<SeenAddress>(
       `SELECT ${d.sqlIpToString('src_ip')} AS ip, anyIf(net_class, net_class != '') AS cls,
          groupUniqArrayIf(actor_uid, ${shared} AND ${sqlForged(this.forgedTokens)}) AS actors
-       FROM events PREWHERE ${this.predicate(atoms, p)} GROUP BY src_ip`,
+       FROM ${this.table} PREWHERE ${this.predicate(atoms, p)} GROUP BY src_ip`,
       p.values,
     );
     for (const r of rows) this.netClass.set(r.ip, r.cls);
     return rows;
+  }
+
+  /**
+   * Network class of addresses whose class is not known yet (a narrow pass over `events`, on the
+   * address alone: its skip index passes over the granules without them).
+   */
+  async classify(ips: readonly string[]): Promise<void> {
+    const unknown = [...new Set(ips)].filter((ip) => !this.netClass.has(ip));
+    if (unknown.length === 0) return;
+    const p = new SqlParams();
+    const rows = await this.engine.query<{ ip: string; cls: string }>(
+      `SELECT ${this.engine.dialect.sqlIpToString('src_ip')} AS ip, anyIf(net_class, net_class != '') AS cls
+       FROM events PREWHERE ${p.inList('src_ip', unknown, 'toIPv6')} GROUP BY src_ip`,
+      p.values,
+    );
+    for (const r of rows) this.netClass.set(r.ip, r.cls);
   }
 
   /** Makes the table hold every `events` row meeting `atoms` (a pass over `events` only for what it lacks). */
@@ -181,7 +197,14 @@ export class Candidates {
     if (!any) return;
     const p = new SqlParams();
     const held = this.predicate(this.coveredAtoms(), p);
-    const want = this.predicate(missing, p);
+    let want = this.predicate(missing, p);
+    // Only addresses missing: a first test on the address alone, so the engine reads the other
+    // columns (for the accounts and what is held) only where a row is at one of them.
+    const onlyAddresses = LISTS.every((k) => k === 'ips' || !missing[k]?.length) && !missing.forgedCalls;
+    if (onlyAddresses) {
+      const ips = [...new Set([...(missing.ips ?? []), ...(missing.pairs ?? []).map((x) => x.ip)])];
+      want = `${p.inList('src_ip', ips, 'toIPv6')} AND (${want})`;
+    }
     await this.engine.exec(
       `INSERT INTO ${this.table} SELECT ${COLUMNS} FROM events
        PREWHERE (${want})${held === '0' ? '' : ` AND NOT (${held})`} ${INSERT_SETTINGS}`,
