@@ -322,50 +322,22 @@ function callerText(c: ApiCall): string {
   );
 }
 
-const subjectBytes = new WeakMap<Subject, Buffer>();
-
-/**
- * Subjects' bytes live as long as the world: they get their own slabs. From Node's shared 8 KB
- * pool each would pin its slab, and with it the short-lived token fragments cut from the same
- * slab, for the whole run (memory then grew with customers × days).
- */
-const ARENA_BYTES = 1 << 20;
-let arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
-let arenaPos = 0;
-
-function lasting(text: string): Buffer {
-  const n = Buffer.byteLength(text, 'utf8');
-  if (n > ARENA_BYTES >> 4) return Buffer.from(text, 'utf8');
-  if (arenaPos + n > ARENA_BYTES) {
-    arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
-    arenaPos = 0;
-  }
-  const b = arena.subarray(arenaPos, arenaPos + n);
-  b.write(text, 0, 'utf8');
-  arenaPos += n;
-  return b;
-}
 const COMMA = 44;
-
-/** A subject's `resources[]` element, encoded once. */
-export function subjectBytesOf(s: Subject): Buffer {
-  let b = subjectBytes.get(s);
-  if (b === undefined) {
-    b = lasting(s.json);
-    subjectBytes.set(s, b);
-  }
-  return b;
-}
+const SUBJECT_OPEN = enc('{"uid":"');
+const SUBJECT_CUSTOMER = enc('","type":"customer"}');
+const SUBJECT_RECIPIENT = enc('","type":"recipient"}');
 
 /**
- * The `resources[]` elements, each copied from its subject's cached bytes: lists (address books,
- * export pages) are often built for one call, so a per-list cache would mostly allocate.
+ * The `resources[]` elements, `{"uid":"…","type":"…"}` each, written from the id: subjects are
+ * made on demand (see `Customers`), so bytes cached per subject would only grow.
  */
 function writeResources(w: LineWriter, subjects: readonly Subject[]): void {
-  w.bytes(subjectBytesOf(subjects[0]));
-  for (let i = 1; i < subjects.length; i++) {
-    w.byte(COMMA);
-    w.bytes(subjectBytesOf(subjects[i]));
+  for (let i = 0; i < subjects.length; i++) {
+    if (i > 0) w.byte(COMMA);
+    const s = subjects[i];
+    w.bytes(SUBJECT_OPEN);
+    w.text(s.id);
+    w.bytes(s.type === 'customer' ? SUBJECT_CUSTOMER : SUBJECT_RECIPIENT);
   }
 }
 

@@ -13,13 +13,18 @@ export class Rng {
 
   /** A stream that depends only on the seed and the labels, not on what was drawn before. */
   static derive(seed: number, ...labels: (string | number)[]): Rng {
+    return new Rng(Rng.hash(seed, ...labels));
+  }
+
+  /** The seed `derive` would use. */
+  static hash(seed: number, ...labels: (string | number)[]): number {
     let h = 2166136261 ^ seed;
     for (const label of labels) {
       const text = String(label);
       for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
       h = Math.imul(h ^ 0x2f, 16777619);
     }
-    return new Rng(h >>> 0);
+    return h >>> 0;
   }
 
   /** Uniform in [0, 1). */

@@ -115,9 +115,9 @@ export function truthDocument(opts: SimulationOptions, result: SimulationResult,
     seed: opts.seed,
     customers: opts.customers,
     scenarios: result.truths.map((t) => {
-      if (!outDir || t.affected.size <= INLINE_AFFECTED_LIMIT) return t.toJson();
+      if (!outDir || t.affectedCount <= INLINE_AFFECTED_LIMIT) return t.toJson();
       const file = `affected-${t.id}.jsonl`;
-      writeFileSync(path.join(outDir, file), t.affectedRows());
+      t.writeAffected(path.join(outDir, file));
       return t.toJson(file);
     }),
   };

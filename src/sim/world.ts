@@ -3,11 +3,10 @@ import { addDays, DAY, kstDate, kstMidnight, type Timeline, utcDate } from './cl
 import { ABROAD, addressAt, BROADBAND_KR, MOBILE_CARRIERS, NETWORKS, type NetworkName } from './networks.ts';
 import { cumulative, Rng } from './rng.ts';
 
-/** Someone whose record a response can return. `json` is the ready `resources[]` element. */
+/** Someone whose record a response can return. */
 export interface Subject {
   id: string;
   type: 'customer' | 'recipient';
-  json: string;
 }
 
 export interface Device {
@@ -24,7 +23,9 @@ export interface Trip {
   ip: string;
 }
 
+/** One customer's profile, rebuilt on demand by `Customers.at` (nothing of it is kept). */
 export interface Customer {
+  index: number;
   subject: Subject;
   /** Relative activity, mean 1. */
   activity: number;
@@ -33,6 +34,8 @@ export interface Customer {
   /** Address-book entries (non-customers) and whether each has a door code. */
   recipients: Subject[];
   doorCodes: Subject[];
+  /** The delivery-address list: the account holder and every recipient in the address book. */
+  book: Subject[];
   trip: Trip | null;
 }
 
@@ -69,7 +72,7 @@ export interface SigningKey {
 
 export interface World {
   timeline: Timeline;
-  customers: Customer[];
+  customers: Customers;
   /** Carrier NAT pools: a handful of addresses per carrier shared by every phone on it. */
   natPools: Record<string, string[]>;
   people: Person[];
@@ -93,24 +96,82 @@ export function customerId(i: number): string {
   return `c-${String(i + 1).padStart(8, '0')}`;
 }
 
-function subject(id: string, type: Subject['type']): Subject {
-  return { id, type, json: `{"uid":"${id}","type":"${type}"}` };
+export function recipientId(r: number): string {
+  return `r-${String(r + 1).padStart(8, '0')}`;
 }
 
 const DEVICE_KINDS: DeviceKind[] = ['ios-app', 'android-app', 'mobile-web', 'desktop'];
 const DEVICE_WEIGHTS = cumulative([0.32, 0.33, 0.12, 0.23]);
 
-export function buildWorld(seed: number, customers: number, timeline: Timeline): World {
-  const rng = Rng.derive(seed, 'world');
-  const natPools: Record<string, string[]> = {};
-  const poolSize = Math.max(3, Math.round(customers / 5000));
-  for (const carrier of MOBILE_CARRIERS) {
-    natPools[carrier] = Array.from({ length: poolSize }, () => addressAt(NETWORKS[carrier], rng.next()));
+/** murmur3's finaliser: spreads a counter into an independent-looking 32-bit seed. */
+function mix32(x: number): number {
+  let h = x | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The customer base. A customer's profile is a pure function of (seed, index), rebuilt when asked
+ * for: a profile kept per customer cost ~1.3 KB, so memory grew with the base (30 M+ for a real
+ * retailer). What is kept is 8 bytes a customer: the activity the daily loop reads for everyone,
+ * and where each address book starts (recipient ids are numbered across customers).
+ */
+export class Customers {
+  readonly length: number;
+  private readonly activities: Float32Array;
+  private readonly firstRecipient: Uint32Array;
+  private readonly bookSeed: number;
+  private readonly homeSeed: number;
+  private readonly profileSeed: number;
+
+  constructor(
+    seed: number,
+    count: number,
+    private readonly timeline: Timeline,
+  ) {
+    this.length = count;
+    this.bookSeed = Rng.hash(seed, 'customer-book');
+    this.homeSeed = Rng.hash(seed, 'customer-home');
+    this.profileSeed = Rng.hash(seed, 'customer-profile');
+    this.activities = new Float32Array(count);
+    this.firstRecipient = new Uint32Array(count + 1);
+    for (let i = 0; i < count; i++) {
+      const rng = this.stream(this.bookSeed, i);
+      this.firstRecipient[i + 1] = this.firstRecipient[i] + bookSize(rng);
+      this.activities[i] = rng.activity(0.9);
+    }
   }
-  const list: Customer[] = [];
-  let recipientSeq = 0;
-  let lastHome = '';
-  for (let i = 0; i < customers; i++) {
+
+  /** Customer i's own stream for one part of the profile. */
+  private stream(base: number, i: number): Rng {
+    return new Rng(mix32(base + Math.imul(i + 1, 0x9e3779b9)));
+  }
+
+  /** Recipients in every address book. */
+  get recipients(): number {
+    return this.firstRecipient[this.length];
+  }
+
+  activity(i: number): number {
+    return this.activities[i];
+  }
+
+  subject(i: number): Subject {
+    return { id: customerId(i), type: 'customer' };
+  }
+
+  /** Families share a home line: a customer may use the previous customer's address. */
+  homeIp(i: number): string {
+    for (let j = i; ; j--) {
+      const rng = this.stream(this.homeSeed, j);
+      if (rng.chance(0.06) && j > 0) continue;
+      return addressAt(NETWORKS[rng.pick(BROADBAND_KR)], rng.next());
+    }
+  }
+
+  at(i: number): Customer {
+    const rng = this.stream(this.profileSeed, i);
     const deviceCount = rng.chance(0.55) ? 1 : rng.chance(0.7) ? 2 : 3;
     const carrier = MOBILE_CARRIERS[rng.weighted(CARRIER_WEIGHTS)];
     const devices: Device[] = [];
@@ -123,30 +184,49 @@ export function buildWorld(seed: number, customers: number, timeline: Timeline):
         carrier: onCarrier ? carrier : null,
       });
     }
-    // Families share a home line: some customers reuse the previous customer's address.
-    const homeIp =
-      lastHome && rng.chance(0.06) ? lastHome : addressAt(NETWORKS[rng.pick(BROADBAND_KR)], rng.next());
-    lastHome = homeIp;
+    const self = this.subject(i);
     const recipients: Subject[] = [];
     const doorCodes: Subject[] = [];
-    const self = subject(customerId(i), 'customer');
     if (rng.chance(0.14)) doorCodes.push(self);
-    const bookSize = rng.chance(0.45) ? 0 : rng.int(1, rng.chance(0.8) ? 2 : 5);
-    for (let r = 0; r < bookSize; r++) {
-      const rec = subject(`r-${String(++recipientSeq).padStart(8, '0')}`, 'recipient');
+    for (let r = this.firstRecipient[i]; r < this.firstRecipient[i + 1]; r++) {
+      const rec: Subject = { id: recipientId(r), type: 'recipient' };
       recipients.push(rec);
       if (rng.chance(0.1)) doorCodes.push(rec);
     }
     let trip: Trip | null = null;
+    const timeline = this.timeline;
     if (rng.chance(0.015) && timeline.days >= 4) {
       const from = timeline.startMs + rng.int(0, timeline.days - 3) * DAY + rng.int(0, 23) * 3_600_000;
       const net = NETWORKS[rng.pick(ABROAD)];
       trip = { fromMs: from, toMs: from + rng.int(3, 8) * DAY, ip: addressAt(net, rng.next()) };
     }
-    list.push({ subject: self, activity: rng.activity(0.9), devices, homeIp, recipients, doorCodes, trip });
+    return {
+      index: i,
+      subject: self,
+      activity: this.activities[i],
+      devices,
+      homeIp: this.homeIp(i),
+      recipients,
+      doorCodes,
+      book: [self, ...recipients],
+      trip,
+    };
+  }
+}
+
+function bookSize(rng: Rng): number {
+  return rng.chance(0.45) ? 0 : rng.int(1, rng.chance(0.8) ? 2 : 5);
+}
+
+export function buildWorld(seed: number, customers: number, timeline: Timeline): World {
+  const rng = Rng.derive(seed, 'world');
+  const natPools: Record<string, string[]> = {};
+  const poolSize = Math.max(3, Math.round(customers / 5000));
+  for (const carrier of MOBILE_CARRIERS) {
+    natPools[carrier] = Array.from({ length: poolSize }, () => addressAt(NETWORKS[carrier], rng.next()));
   }
   const roster = buildRoster(rng, customers, timeline);
-  return { timeline, customers: list, natPools, ...roster };
+  return { timeline, customers: new Customers(seed, customers, timeline), natPools, ...roster };
 }
 
 const CARRIER_WEIGHTS = cumulative([0.45, 0.31, 0.24]);

@@ -37,8 +37,9 @@ export function generateCustomers(ctx: DayContext): void {
   const { customers } = ctx.world;
   const mean = SESSIONS_PER_DAY * ctx.shopperMass;
   for (let i = 0; i < customers.length; i++) {
-    const c = customers[i];
-    const n = rng.poisson(mean * c.activity);
+    const n = rng.poisson(mean * customers.activity(i));
+    if (n === 0) continue;
+    const c = customers.at(i);
     for (let s = 0; s < n; s++) {
       const hour = rng.weighted(ctx.shopperHoursCum);
       session(ctx, rng, c, ctx.startMs + hour * HOUR + rng.int(0, HOUR - 1));
@@ -129,7 +130,7 @@ function journey(
     }
     case 'checkout': {
       call(GetCart, []);
-      call(GetShippingAddresses, bookOf(c));
+      call(GetShippingAddresses, c.book);
       const shipTo = c.recipients.length > 0 && rng.chance(0.25) ? rng.pick(c.recipients) : c.subject;
       if (c.doorCodes.includes(shipTo) && rng.chance(0.5))
         call(GetDeliveryInstructions, [shipTo], addrRef(rng));
@@ -149,7 +150,7 @@ function journey(
       break;
     }
     case 'addresses': {
-      call(GetShippingAddresses, bookOf(c));
+      call(GetShippingAddresses, c.book);
       if (c.doorCodes.length > 0 && rng.chance(0.4))
         call(GetDeliveryInstructions, [rng.pick(c.doorCodes)], addrRef(rng));
       break;
@@ -187,17 +188,6 @@ function emit(
     failed,
     code,
   });
-}
-
-const books = new WeakMap<Customer, Subject[]>();
-/** The delivery-address list: the account holder and every recipient in the address book. */
-export function bookOf(c: Customer): Subject[] {
-  let book = books.get(c);
-  if (!book) {
-    book = [c.subject, ...c.recipients];
-    books.set(c, book);
-  }
-  return book;
 }
 
 export function orderRef(rng: Rng): string {

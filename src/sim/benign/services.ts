@@ -51,7 +51,7 @@ export function generateServices(ctx: DayContext): void {
     let t = exportAt + rng.int(0, 300) * 1000;
     for (let i = 0; i < customers.length; i++) {
       if ((Math.imul(i + 1, 2654435761) >>> 0) % 10 >= 7) continue; // opted out of marketing
-      page.push(customers[i].subject);
+      page.push(customers.subject(i));
       if (page.length === EXPORT_PAGE) {
         byService.get(marketing)!.push({ t, op: ExportMarketingAudience, subjects: page, ref: '' });
         page = [];

@@ -7,7 +7,7 @@ import { Rng } from '../rng.ts';
 import { TokenSession } from '../tokens.ts';
 import type { ScenarioTruth } from '../truth.ts';
 import { employedAt, type Person, type Subject } from '../world.ts';
-import { bookOf, orderRef } from './customers.ts';
+import { orderRef } from './customers.ts';
 
 const {
   SearchCustomers,
@@ -86,14 +86,14 @@ export function workDay(ctx: DayContext, rng: Rng, person: Person, opts: WorkOpt
   };
   const customers = ctx.world.customers;
   const lookup = (t: number, s: TokenSession) => {
-    const c = customers[rng.int(0, customers.length - 1)];
+    const c = customers.at(rng.int(0, customers.length - 1));
     const hits: Subject[] = [c.subject];
     const more = rng.int(0, 2);
-    for (let k = 0; k < more; k++) hits.push(customers[rng.int(0, customers.length - 1)].subject);
+    for (let k = 0; k < more; k++) hits.push(customers.subject(rng.int(0, customers.length - 1)));
     api(s, t, SearchCustomers, hits);
     api(s, t + rng.int(3, 30) * 1000, GetCustomerProfile, [c.subject]);
     if (rng.chance(0.5)) api(s, t + rng.int(30, 90) * 1000, GetCustomerOrders, [c.subject]);
-    if (rng.chance(0.2)) api(s, t + rng.int(90, 150) * 1000, GetCustomerAddresses, bookOf(c));
+    if (rng.chance(0.2)) api(s, t + rng.int(90, 150) * 1000, GetCustomerAddresses, c.book);
     if (rng.chance(0.15)) api(s, t + rng.int(150, 240) * 1000, AddCustomerNote, []);
   };
   switch (person.department) {
@@ -122,8 +122,8 @@ export function workDay(ctx: DayContext, rng: Rng, person: Person, opts: WorkOpt
     case 'logistics': {
       for (let i = rng.int(2, 8); i > 0; i--) {
         at(during(), (t, s) => {
-          const c = customers[rng.int(0, customers.length - 1)];
-          api(s, t, GetCustomerAddresses, bookOf(c), orderRef(rng));
+          const c = customers.at(rng.int(0, customers.length - 1));
+          api(s, t, GetCustomerAddresses, c.book, orderRef(rng));
         });
       }
       break;
@@ -157,7 +157,7 @@ export function exportSegment(
   for (let p = 0; p < pages; p++) {
     const page: Subject[] = [];
     for (let k = 0; k < 200 && start < customers.length; k++, start += rng.int(1, 6))
-      page.push(customers[start].subject);
+      page.push(customers.subject(start));
     if (page.length === 0) break;
     api(s, t + p * rng.int(2, 8) * 1000, ExportCustomerSegment, page, segment);
   }

@@ -1,5 +1,4 @@
 import { desktopAgent } from '../agents.ts';
-import { bookOf } from '../benign/customers.ts';
 import { OPERATIONS, type Operation } from '../catalog.ts';
 import { HOUR } from '../clock.ts';
 import { addressAt, HOSTING, NETWORKS } from '../networks.ts';
@@ -50,7 +49,7 @@ export const credentialStuffing: Scenario = {
           const origin = origins[drng.int(0, origins.length - 1)];
           // Leaked lists hold many addresses that never had an account here.
           const known = drng.chance(0.8);
-          const victim = known ? customers[drng.int(0, customers.length - 1)] : null;
+          const victim = known ? customers.at(drng.int(0, customers.length - 1)) : null;
           const user = victim ? victim.subject.id : `c-9${String(drng.int(0, 9_999_999)).padStart(7, '0')}`;
           const auth = { t, user, ip: origin.ip, ua: origin.ua, mfa: false, token: null };
           if (!victim || !drng.chance(params.successRate)) {
@@ -84,7 +83,7 @@ export const credentialStuffing: Scenario = {
             at += drng.int(2, 25) * 1000;
           };
           call(GetProfile, [victim.subject]);
-          call(GetShippingAddresses, bookOf(victim));
+          call(GetShippingAddresses, victim.book);
           call(GetPaymentMethods, [victim.subject]);
           if (drng.chance(0.6)) call(GetRecentOrders, [victim.subject]);
           if (drng.chance(0.2)) call(UpdateProfile, [victim.subject]);

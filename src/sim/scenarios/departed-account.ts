@@ -69,7 +69,7 @@ export const departedAccount: Scenario = {
         const customers = ctx.world.customers;
         for (let i = drng.poisson(params.lookupsPerDay); i > 0; i--) {
           t += drng.int(20, 200) * 1000;
-          api(session, t, GetCustomerProfile, [customers[drng.int(0, customers.length - 1)].subject]);
+          api(session, t, GetCustomerProfile, [customers.subject(drng.int(0, customers.length - 1))]);
         }
       },
     };

@@ -66,7 +66,7 @@ export const serviceCredentialNewOrigin: Scenario = {
           if (drng.chance(0.8)) {
             const page: Subject[] = [];
             for (let k = 0; k < params.pageSize; k++, cursor = (cursor + 1) % customers.length) {
-              page.push(customers[cursor].subject);
+              page.push(customers.subject(cursor));
             }
             ctx.stream.api(
               {
@@ -83,8 +83,7 @@ export const serviceCredentialNewOrigin: Scenario = {
               truth,
             );
           } else {
-            const c = customers[drng.int(0, customers.length - 1)];
-            const book = [c.subject, ...c.recipients];
+            const book = customers.at(drng.int(0, customers.length - 1)).book;
             ctx.stream.api(
               {
                 t,
@@ -94,7 +93,7 @@ export const serviceCredentialNewOrigin: Scenario = {
                 ip,
                 ua,
                 op: GetCustomerAddresses,
-                path: fillPath(GetCustomerAddresses, c.subject.id),
+                path: fillPath(GetCustomerAddresses, book[0].id),
                 subjects: book,
               },
               truth,

@@ -76,7 +76,7 @@ export class WorkspaceSink implements EventSink {
     this.plan = {
       shards: this.opts.shards,
       baseCustomers: world.customers.length,
-      baseRecipients: world.customers.reduce((n, c) => n + c.recipients.length, 0),
+      baseRecipients: world.customers.recipients,
       services: world.services.map((s) => s.principal).filter((p) => !attackerActors.has(p)),
       avoidIps: attackers.filter((a) => a.type === 'ip').map((a) => a.id),
     };
