@@ -1,5 +1,5 @@
 import type { Engine } from '../store/index.ts';
-import { INSERT_SETTINGS, SqlParams, sqlForged } from './sql.ts';
+import { INSERT_SETTINGS, SqlParams, sqlForged, sqlForgedHash } from './sql.ts';
 
 /** The `events` columns any scope query reads (attribution, classification, the catalog's operation). */
 const COLUMNS = [
@@ -94,10 +94,13 @@ export class Candidates {
     this.table = direct ? 'events' : table;
   }
 
-  /** A condition on an `events` row: it meets one of `atoms`. */
-  private predicate(atoms: Atoms, p: SqlParams): string {
+  /**
+   * A condition on an `events` row: it meets one of `atoms`. With `hashed`, a superset: forged
+   * calls by their token's hash only (see `sqlForgedHash`).
+   */
+  private predicate(atoms: Atoms, p: SqlParams, hashed = false): string {
     const parts: string[] = [];
-    if (atoms.forgedCalls) parts.push(sqlForged(this.forgedTokens));
+    if (atoms.forgedCalls) parts.push((hashed ? sqlForgedHash : sqlForged)(this.forgedTokens));
     const d = this.engine.dialect;
     if (atoms.ips?.length) parts.push(p.inList('src_ip', atoms.ips, 'toIPv6'));
     if (atoms.tokens?.length) parts.push(p.inList('token_id', atoms.tokens));
@@ -204,6 +207,9 @@ export class Candidates {
     if (onlyAddresses) {
       const ips = [...new Set([...(missing.ips ?? []), ...(missing.pairs ?? []).map((x) => x.ip)])];
       want = `${p.inList('src_ip', ips, 'toIPv6')} AND (${want})`;
+    } else if (missing.forgedCalls) {
+      // The same atoms with forged calls by token hash first: a cheap superset as its own step.
+      want = `(${this.predicate(missing, p, true)}) AND (${want})`;
     }
     await this.engine.exec(
       `INSERT INTO ${this.table} SELECT ${COLUMNS} FROM events

@@ -6,7 +6,7 @@ import { currentUser, recordAudit } from './audit.ts';
 import { Candidates } from './candidates.ts';
 import { continuedWindow } from './continuation.ts';
 import { materialiseExposures } from './exposures.ts';
-import { forgedSetSql, sqlTime } from './sql.ts';
+import { dropForgedSetSql, forgedSetSql, sqlTime } from './sql.ts';
 import { summarise } from './summary.ts';
 import type { ScopeIncident, ScopeOptions, ScopeSummary } from './types.ts';
 
@@ -127,7 +127,7 @@ export async function scopeIncident(
     });
   } finally {
     await source.drop();
-    await engine.exec(`DROP TABLE IF EXISTS ${forgedTokens}`);
+    for (const statement of dropForgedSetSql(forgedTokens)) await engine.exec(statement);
   }
   expansion = [...expansion, ...continued.steps];
   await materialiseExposures(engine, cid, incident.id, allCategories(catalog));
