@@ -11,6 +11,8 @@
  *   --rounds R   measure R times (default 2)
  *   --input F    reuse (or create, and keep) the input file F instead of a temporary one
  *   --keep       keep the temporary directory (input and workspace)
+ *   --plain      lines without the key Vigil does not store (metadata.product): by default each
+ *                line carries one, as real OCSF does, so every line's remainder is computed
  *
  * Printed per round: wall seconds and events/s of each, the ratio of rates (vigil / bare), CPU
  * seconds of the process (chDB threads included) and the peak RSS sampled during each run.
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     input: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    plain: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -69,7 +72,7 @@ if (!fs.existsSync(file) || (await lines()) !== n) {
       toString(number % 10), ' (iPhone)"},"api":{"operation":"GetShippingAddresses","request":{"uid":"req-', toString(number),
       '"}},"resources":[{"uid":"c-', toString(number % 200000), '","type":"customer"},{"uid":"r-', toString(number % 300000),
       '","type":"recipient"},{"uid":"r-', toString(number % 300001), '","type":"recipient"}],"http_response":{"code":200,"length":',
-      toString(1000 + number % 3000), '},"metadata":{"uid":"evt-', toString(number), '","product":{"name":"gateway"}}}'))
+      toString(1000 + number % 3000), '},"metadata":{"uid":"evt-', toString(number), '"${args.plain ? '' : ',"product":{"name":"gateway"}'}}}'))
   FROM numbers(${n})
   SETTINGS engine_file_truncate_on_insert = 1`);
 }

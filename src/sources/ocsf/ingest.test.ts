@@ -79,7 +79,9 @@ describe('OCSF ingest', () => {
       response_bytes: 1832,
       is_mfa: -1,
       source_line: 1,
-      unmapped: '{"category_uid":6,"severity_id":1}',
+      // Nested keys Vigil does not store are kept too, in place.
+      unmapped:
+        '{"category_uid":6,"src_endpoint":{"autonomous_system":{"name":"SK Telecom"}},"metadata":{"version":"1.1.0","product":{"name":"gateway"}},"severity_id":1}',
     });
     // RFC 3339 time, IPv6 address, lower-case method, no metadata.uid (derived id).
     const v6 = rows.find((r) => r.actor_uid === 'c-000043')!;
@@ -267,12 +269,19 @@ describe('OCSF ingest', () => {
     const every = {
       ...base,
       actor: { user: { uid: 'c-1', type: 'Customer' }, session: { uid: 'tok-1' } },
-      user: { uid: 'u-1' },
-      session: { uid: 'tok-2' },
       http_request: { http_method: 'GET' },
       resources: [{ uid: 'c-2', type: 'customer' }],
       http_response: { code: 200 },
       is_mfa: false,
+    };
+    const auth = {
+      ...base,
+      class_uid: 3002,
+      activity_id: 3,
+      actor: undefined,
+      api: undefined,
+      user: { uid: 'c-1', type: 'Customer' },
+      session: { uid: 'tok-1', credential_uid: 'k-1', created_time: 1750732365000, issuer: 'login' },
     };
     const file = tempFile(
       'unmapped.jsonl',
@@ -291,21 +300,60 @@ describe('OCSF ingest', () => {
         line({ metadata: { uid: 'u-case' }, Time: 'x' }),
         // numbers and strings that look like mapped fields, at the top level
         `{"time":1750732365123,"class_uid":6003,"activity_id":2,"status_id":1,"actor":{"user":{"uid":"c-1"}},"src_endpoint":{"ip":"1.2.3.4"},"api":{"operation":"GetProfile"},"metadata":{"uid":"u-dup"},"uid":"x","ip":"1.2.3.4"}`,
+        // Authentication stores user and session; an actor on it is not read, so it is kept
+        JSON.stringify({ ...auth, metadata: { uid: 'u-auth' } }),
+        JSON.stringify({ ...auth, metadata: { uid: 'u-auth-actor' }, actor: { user: { uid: 'x' } } }),
+        // API Activity stores actor; user and session on it are not read, so they are kept
+        JSON.stringify({
+          ...every,
+          metadata: { uid: 'u-api-user' },
+          user: { uid: 'u-1' },
+          session: { uid: 'tok-2' },
+        }),
+        // nested keys at every depth, blanks around colons, resources with extras or without an id,
+        // a mapped object that is not an object, a mapped scalar holding an array
+        `{"time":1750732365123,"class_uid":6003,"activity_id":2,"status_id":1,
+          "actor" : {"user":{"uid":"c-1","name":"Kim", "groups":[{"name":"vip"}]},"session":{"uid":"t","is_remote":true}},
+          "src_endpoint":{"ip":"1.2.3.4","port":443,"location":{"country":"KR","city":"Seoul"}},
+          "api":{"operation":"GetProfile","service":{"name":"profile"}},
+          "http_request":"GET /x","http_response":{"code":200,"length":[1,2]},
+          "resources":[{"uid":"c-2","type":"customer","name":"Lee"},{"uid":"c-3"},{"type":"note"},"c-4"],
+          "metadata":{"uid":"u-nested","product":{"name":"gw","vendor_name":"acme"}},"severity_id":1}`.replace(
+          /\n\s*/g,
+          '',
+        ),
+        // resources whose elements hold only what is stored
+        line({ metadata: { uid: 'u-res' }, resources: [{ uid: 'c-2', type: 'customer' }, { uid: 'r-1' }] }),
       ].join('\n'),
     );
     const { counts } = await ingestInputs(ws, [file]);
-    assert.equal(counts.stored, 6);
+    assert.equal(counts.stored, 11);
     const rows = await ws.engine.query<{ event_id: string; unmapped: string }>(
       `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'u-%' ORDER BY event_id`,
     );
     assert.deepEqual(rows, [
       { event_id: 'u-all', unmapped: '' },
+      { event_id: 'u-api-user', unmapped: '{"user":{"uid":"u-1"},"session":{"uid":"tok-2"}}' },
+      { event_id: 'u-auth', unmapped: '' },
+      { event_id: 'u-auth-actor', unmapped: '{"actor":{"user":{"uid":"x"}}}' },
       { event_id: 'u-case', unmapped: '{"Time":"x"}' },
       { event_id: 'u-dup', unmapped: '{"uid":"x","ip":"1.2.3.4"}' },
       { event_id: 'u-empty', unmapped: '{"tags":null}' },
       { event_id: 'u-extra', unmapped: '{"extra":{"a":[1,"x"]}}' },
+      {
+        event_id: 'u-nested',
+        unmapped:
+          '{"actor":{"user":{"name":"Kim","groups":[{"name":"vip"}]},"session":{"is_remote":true}},' +
+          '"src_endpoint":{"port":443,"location":{"city":"Seoul"}},"api":{"service":{"name":"profile"}},' +
+          '"http_request":"GET /x","http_response":{"length":[1,2]},' +
+          '"resources":[{"name":"Lee"},{},{"type":"note"},"c-4"],' +
+          '"metadata":{"product":{"name":"gw","vendor_name":"acme"}},"severity_id":1}',
+      },
       { event_id: 'u-none', unmapped: '' },
+      { event_id: 'u-res', unmapped: '' },
     ]);
+    // Whatever was kept parses back as JSON.
+    for (const r of rows) if (r.unmapped) JSON.parse(r.unmapped);
   });
 
   test('gzip files are read by extension', async () => {

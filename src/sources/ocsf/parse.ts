@@ -1,5 +1,6 @@
 import type { Dialect } from '../../store/index.ts';
 import type { EventSource } from '../source.ts';
+import { unmappedSql } from './remainder.ts';
 
 /**
  * OCSF JSON lines are parsed inside the engine: one `JSONExtract` into a named tuple per line (a
@@ -34,24 +35,6 @@ const EVENT_TUPLE = `Tuple(
   http_response Tuple(code Int64, length Int64),
   metadata Tuple(uid String),
   is_mfa Nullable(Bool))`;
-
-/** Top-level keys that map to columns; every other key is kept verbatim in `unmapped`. */
-const MAPPED_KEYS = [
-  'time',
-  'class_uid',
-  'activity_id',
-  'status_id',
-  'actor',
-  'user',
-  'session',
-  'src_endpoint',
-  'http_request',
-  'api',
-  'resources',
-  'http_response',
-  'metadata',
-  'is_mfa',
-];
 
 /** Earliest and latest plausible event times (epoch ms): outside them the time is unparseable. */
 export const MIN_MS = 946684800000; // 2000-01-01
@@ -92,9 +75,8 @@ function requiredReason(path: string[]): string {
  * only for the rows that need it: the query runs with short-circuit evaluation forced
  * (`PARSE_SETTINGS`), so an `if` branch is computed only for the rows that take it. A storable line
  * is recognised from the typed extraction alone (`storable`), and classified in detail only when it
- * is not. The remainder of keys Vigil does not map costs a full re-serialisation of the line
- * (`JSONExtractKeysAndValuesRaw`), so it is computed only for lines that have such a key; finding
- * those takes a key list (`JSONExtractKeys`), which is a plain parse.
+ * is not. The remainder of keys Vigil does not store (`remainder.ts`) is computed only for lines
+ * that have such a key, found by counting.
  */
 export function parseSelect(d: Dialect, input: string): string {
   return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input)})`;
@@ -106,31 +88,8 @@ export const PARSE_SETTINGS = `short_circuit_function_evaluation = 'force_enable
 function parseExpressions(d: Dialect, input: string): string {
   const ip = 'j.src_endpoint.ip';
   const session = (f: string) => `if(class_uid = 3002, j.session.${f}, j.actor.session.${f})`;
-  const mapped = `[${MAPPED_KEYS.map((k) => `'${k}'`).join(', ')}]`;
-  const unmapped = `arrayStringConcat(arrayMap(kv -> concat(toJSONString(kv.1), ':', kv.2),
-      arrayFilter(kv -> NOT has(${mapped}, kv.1), JSONExtractKeysAndValuesRaw(line))), ',')`;
-  // A line has a key Vigil does not map when it has more members than mapped keys seen present.
-  // Each term below is true only when its key is present (an extracted value can only come from
-  // its own key); a present key it misses (e.g. "api": {}) just sends the line to the exact path.
-  const present = [
-    'isNotNull(j.time)',
-    'isNotNull(j.class_uid)',
-    'isNotNull(j.activity_id)',
-    'isNotNull(j.status_id)',
-    `greatest(isNotNull(j.actor.user.uid), j.actor.user.type != '', j.actor.session.uid != '')`,
-    `greatest(isNotNull(j.user.uid), j.user.type != '')`,
-    `j.session.uid != ''`,
-    `greatest(isNotNull(${ip}), j.src_endpoint.location.country != '')`,
-    `greatest(j.http_request.http_method != '', j.http_request.url.path != '', j.http_request.user_agent != '')`,
-    `greatest(j.api.operation != '', j.api.request.uid != '')`,
-    'notEmpty(j.resources)',
-    'greatest(j.http_response.code != 0, j.http_response.length != 0)',
-    `j.metadata.uid != ''`,
-    'isNotNull(j.is_mfa)',
-  ];
-  if (present.length !== MAPPED_KEYS.length) throw new Error('a mapped key without a presence test');
-  // JSONLength is one plain parse of the line; the exact remainder re-serialises every value.
-  const hasUnmapped = `JSONLength(line) > ${present.map((t) => `(${t})`).join(' + ')}`;
+  // The remainder of keys Vigil does not store, only for storable lines that have such keys.
+  const unmapped = unmappedSql('line', (present) => `${present} AND reason = ''`);
   // True exactly when the classification below would find nothing wrong; it needs no second look
   // at the text. (A line the JSON parser rejects extracts as all-null, so class_uid is null.)
   const storable = `readable AND object_like
@@ -208,7 +167,7 @@ function parseExpressions(d: Dialect, input: string): string {
     toInt8(if(isNull(j.is_mfa), -1, toUInt8(j.is_mfa))) AS is_mfa,
     {label:String} AS source_file,
     now() AS ingested_at,
-    if(${hasUnmapped} AND reason = '', ${unmapped}, '') AS unmapped_pairs
+    ${unmapped} AS unmapped_pairs
   FROM ${input}`;
 }
 
