@@ -2,9 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Workspace } from '../store/index.ts';
 import { allows, type Principal, type Role, type TokenStore } from './auth.ts';
 import type { Asker, Domain, Incident, ScopeSummary } from './domain.ts';
-import { incidentEntities } from './entities.ts';
 import type { Live } from './live.ts';
-import { incidentTimeline } from './timeline.ts';
+import { computeView, storedView, type ViewName, type ViewValue } from './views.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +32,8 @@ export interface ServerContext {
   spoolDir: string;
   /** Per-incident views (scope summary, timeline, entities) by key; see `cached`. */
   cache: Map<string, CacheEntry>;
+  /** Reads of stored views into `cache` in flight, by key; see `seed`. */
+  seeding: Map<string, Promise<void>>;
   /** The background warm-up of incident views, while it runs. */
   warming: Promise<void> | null;
   warmAgain: boolean;
@@ -128,9 +129,58 @@ export function cached<T>(
   return value;
 }
 
-/** The incident's scope summary (scoping itself reuses a stored computation when nothing changed). */
-export function scopeSummary(ctx: ServerContext, incident: Incident, p: Principal): Promise<ScopeSummary> {
-  return cached(ctx, `scope:${incident.id}`, () => ctx.domain.scopeSummary(ctx.ws, incident, asker(p)));
+/**
+ * Before a view's first use in this process, its stored copy (computed by `vigil detect` or an
+ * earlier server) becomes the cached value: served at once, and, unless it is known to be fresh,
+ * recomputed in the background by `cached`. Only a view never computed makes its reader wait.
+ */
+async function seed(
+  ctx: ServerContext,
+  key: string,
+  load: () => Promise<{ value: unknown; fresh: boolean } | null>,
+): Promise<void> {
+  if (ctx.cache.has(key)) return;
+  let pending = ctx.seeding.get(key);
+  if (!pending) {
+    pending = load()
+      .then((stored) => {
+        if (!stored || ctx.cache.has(key)) return;
+        const generation = stored.fresh ? ctx.live.generation : -1;
+        ctx.cache.set(key, { generation, value: Promise.resolve(stored.value), ok: true, refreshing: false });
+      })
+      .catch(() => undefined)
+      .finally(() => ctx.seeding.delete(key));
+    ctx.seeding.set(key, pending);
+  }
+  await pending;
+}
+
+/** An incident's timeline or entities (see `views.ts`). */
+export async function incidentView<V extends ViewName>(
+  ctx: ServerContext,
+  view: V,
+  incident: Incident,
+): Promise<ViewValue<V>> {
+  const key = `${view}:${incident.id}`;
+  await seed(ctx, key, () => storedView(ctx.ws.engine, incident, view));
+  return cached(ctx, key, () => computeView(ctx.ws.engine, incident, view));
+}
+
+/**
+ * The incident's scope summary. Scoping reuses a stored computation when nothing changed; the
+ * newest stored one is served meanwhile (its `computed_at` says when it was computed).
+ */
+export async function scopeSummary(
+  ctx: ServerContext,
+  incident: Incident,
+  p: Principal,
+): Promise<ScopeSummary> {
+  const key = `scope:${incident.id}`;
+  await seed(ctx, key, async () => {
+    const stored = await ctx.domain.storedScope(ctx.ws.engine, incident.id);
+    return stored ? { value: stored, fresh: false } : null;
+  });
+  return cached(ctx, key, () => ctx.domain.scopeSummary(ctx.ws, incident, asker(p)));
 }
 
 /** Subjects exposed for a list: the summary if one is cached, else the newest stored one, else null. */
@@ -163,8 +213,8 @@ export function warmViews(ctx: ServerContext, system: Principal, limit = 10): vo
         if (ctx.closing) return;
         await Promise.all([
           scopeSummary(ctx, inc, system),
-          cached(ctx, `timeline:${inc.id}`, () => incidentTimeline(ctx.ws.engine, inc)),
-          cached(ctx, `entities:${inc.id}`, () => incidentEntities(ctx.ws.engine, inc)),
+          incidentView(ctx, 'timeline', inc),
+          incidentView(ctx, 'entities', inc),
         ]).catch(() => undefined);
       }
     } while (ctx.warmAgain && !ctx.closing);

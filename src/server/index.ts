@@ -5,3 +5,4 @@
 export { isRole, ROLES, type Role, type TokenInfo, TokenStore } from './auth.ts';
 export type { AuditRecord, Exposure, Incident, IncidentFinding, ScopeSummary } from './domain.ts';
 export { DEFAULT_LIMITS, type RunningServer, type ServeOptions, startServer } from './server.ts';
+export { precomputeViews } from './views.ts';

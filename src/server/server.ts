@@ -81,6 +81,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       limits: { ...DEFAULT_LIMITS, ...opts.limits },
       spoolDir: path.join(ws.home, 'intake'),
       cache: new Map(),
+      seeding: new Map(),
       warming: null,
       warmAgain: false,
       closing: false,

@@ -1,5 +1,7 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { detectorById, detectors, type RunSummary, runDetection } from '../../detect/index.ts';
+import { precomputeViews } from '../../server/index.ts';
 import { withWorkspace } from '../../store/index.ts';
 import { globalOptions, printJson } from '../context.ts';
 import { UserError } from '../errors.ts';
@@ -10,7 +12,15 @@ interface DetectFlags {
   until?: string;
   window?: string;
   detectors?: string;
+  views?: boolean;
   json?: boolean;
+}
+
+/** How far `detect` brought the incidents' console views and scopes (see server/views.ts). */
+interface ViewsRun {
+  incidents: number;
+  computed: number;
+  seconds: number;
 }
 
 /** "5m", "300s", "1h", "300" (seconds) → seconds. */
@@ -43,12 +53,15 @@ export function register(program: Command): void {
     .option('--until <time>', 'do not judge windows ending after this event time (ISO)')
     .option('--window <duration>', 'window length, e.g. 5m (default from settings, 5m)')
     .option('--detectors <ids>', 'only these detectors (comma-separated ids); default all')
+    .option('--no-views', "do not bring open incidents' scope and console views up to date afterwards")
     .option('--json', 'print the run summary as JSON')
     .addHelpText(
       'after',
       '\nIdempotent and checkpointed: a second run over the same data creates nothing; after more data\n' +
         'arrives it continues where it stopped; late events within the allowance are judged again.\n' +
-        'A new or changed detector replays from the start. Windows are judged only once complete.',
+        'A new or changed detector replays from the start. Windows are judged only once complete.\n' +
+        'Afterwards every open incident whose data changed is scoped and its console views computed,\n' +
+        'so `vigil serve` opens on results (--no-views skips this).',
     )
     .action(async (flags: DetectFlags, cmd: Command) => {
       const { home, engine } = globalOptions(cmd);
@@ -59,18 +72,31 @@ export function register(program: Command): void {
         ...(flags.detectors ? { detectors: parseDetectors(flags.detectors) } : {}),
       };
       const progress = new Progress('detect');
-      const summary = await withWorkspace(home, { command: 'detect', engineUrl: engine }, (ws) =>
-        runDetection(ws, {
-          ...opts,
-          onProgress: (p) =>
-            progress.update(
-              `${formatRate(p.windowsPerSecond)} windows/s, event time ${p.eventTime}, ${p.windows} windows`,
-            ),
-        }),
+      const [summary, views] = await withWorkspace(
+        home,
+        { command: 'detect', engineUrl: engine },
+        async (ws) => {
+          const run = await runDetection(ws, {
+            ...opts,
+            onProgress: (p) =>
+              progress.update(
+                `${formatRate(p.windowsPerSecond)} windows/s, event time ${p.eventTime}, ${p.windows} windows`,
+              ),
+          });
+          progress.done();
+          if (flags.views === false) return [run, null] as const;
+          const started = Date.now();
+          const viewing = new Progress('views');
+          const done = await precomputeViews(ws, {
+            asker: { who: `${os.userInfo().username} (vigil detect)`, role: 'cli' },
+            progress: (n, total) => viewing.update(`incident ${n}/${total} scoped, timeline and entities`),
+          });
+          viewing.done();
+          return [run, { ...done, seconds: (Date.now() - started) / 1000 }] as const;
+        },
       );
-      progress.done();
-      if (flags.json) printJson(summary);
-      else process.stdout.write(render(summary));
+      if (flags.json) printJson(views ? { ...summary, views } : summary);
+      else process.stdout.write(render(summary, views));
     });
 }
 
@@ -88,7 +114,7 @@ function parseDetectors(text: string): string[] {
   return ids;
 }
 
-function render(s: RunSummary): string {
+function render(s: RunSummary, views: ViewsRun | null): string {
   const lines = [
     `judged ${s.windows} windows${s.late_windows ? ` (+${s.late_windows} re-checked for late arrivals)` : ''} in ${s.seconds.toFixed(1)}s` +
       `${s.event_time_reached ? `, up to ${s.event_time_reached}` : ''}`,
@@ -98,5 +124,9 @@ function render(s: RunSummary): string {
     const span = d.from ? `${d.from} → ${d.to}${d.replayed ? ' (replay)' : ''}` : 'up to date';
     lines.push(`  ${d.id.padEnd(20)} ${span}  ${d.findings} findings`);
   }
+  if (views)
+    lines.push(
+      `views: ${views.incidents} open incidents up to date (${views.computed} scopes and views computed in ${views.seconds.toFixed(1)}s)`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,7 @@ import {
   cached,
   findIncident,
   HttpError,
+  incidentView,
   knownSubjects,
   noStore,
   requireRole,
@@ -13,8 +14,6 @@ import {
   who,
 } from '../context.ts';
 import type { Incident } from '../domain.ts';
-import { incidentEntities } from '../entities.ts';
-import { incidentTimeline } from '../timeline.ts';
 
 interface IdParams {
   id: string;
@@ -50,13 +49,13 @@ export function incidentRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get<{ Params: IdParams }>('/api/incidents/:id/timeline', async (req, reply) => {
     noStore(reply);
     const inc = await findIncident(ctx, req.params.id);
-    return cached(ctx, `timeline:${inc.id}`, () => incidentTimeline(ctx.ws.engine, inc));
+    return incidentView(ctx, 'timeline', inc);
   });
 
   app.get<{ Params: IdParams }>('/api/incidents/:id/entities', async (req, reply) => {
     noStore(reply);
     const inc = await findIncident(ctx, req.params.id);
-    return cached(ctx, `entities:${inc.id}`, () => incidentEntities(ctx.ws.engine, inc));
+    return incidentView(ctx, 'entities', inc);
   });
 
   // The summary is for everyone; subject rows (`?subjects=N`) only for analysts and admins, audited.

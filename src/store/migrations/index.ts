@@ -5,6 +5,7 @@ import { detection } from './0004_detection.ts';
 import { baselines } from './0005_baselines.ts';
 import { scopeAudit } from './0006_scope_audit.ts';
 import { access } from './0007_access.ts';
+import { incidentViews } from './0008_incident_views.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   baselines,
   scopeAudit,
   access,
+  incidentViews,
 ];
