@@ -18,6 +18,8 @@ export interface IntoWorkspaceOptions {
    */
   shards?: number;
   onProgress?: (p: WorkspaceSinkProgress) => void;
+  /** See `WorkspaceSinkOptions.deferMerges` (default true). */
+  deferMerges?: boolean;
 }
 
 export interface IntoWorkspaceResult {
@@ -78,6 +80,7 @@ export async function simulateIntoWorkspace(
   const sink = new WorkspaceSink(engine, {
     shards,
     ...(into.onProgress ? { onProgress: into.onProgress } : {}),
+    ...(into.deferMerges !== undefined ? { deferMerges: into.deferMerges } : {}),
     onBegin: async (world) => {
       const file = (name: string, text: string) => {
         const p = path.join(into.out, name);
