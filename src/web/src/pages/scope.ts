@@ -68,6 +68,12 @@ export function ScopeCard(props: { incidentId: string; me: Principal }): Compone
             h(Stat, { label: t('incident.scope.first'), value: when(s.first_exposed) }),
             h(Stat, { label: t('incident.scope.last'), value: when(s.last_exposed) }),
           ),
+          // A restarted server may show the stored computation while it checks for a newer one.
+          h(
+            'p',
+            { class: 'muted small', 'data-testid': 'scope-computed' },
+            t('scope.computed_at', { at: when(s.computed_at) }),
+          ),
           s.catalog_gaps?.length
             ? h(
                 'p',
