@@ -16,7 +16,11 @@ interface Call {
   op: Operation;
   subjects: readonly Subject[];
   ref: string;
+  /** An export page, customers [from, to) who opted in: built when emitted, not held for the day. */
+  page?: { from: number; to: number };
 }
+
+const optedIn = (i: number) => (Math.imul(i + 1, 2654435761) >>> 0) % 10 < 7;
 
 /**
  * Service accounts whose fan-out is huge by design: every order gets a fraud score, a
@@ -47,19 +51,30 @@ export function generateServices(ctx: DayContext): void {
   const exportAt = ctx.startMs + 18 * HOUR;
   if (kstWeekday(exportAt) === 0 && kstHour(exportAt) === 3) {
     const customers = ctx.world.customers;
-    let page: Subject[] = [];
     let t = exportAt + rng.int(0, 300) * 1000;
+    let from = 0;
+    let n = 0;
     for (let i = 0; i < customers.length; i++) {
-      if ((Math.imul(i + 1, 2654435761) >>> 0) % 10 >= 7) continue; // opted out of marketing
-      page.push(customers.subject(i));
-      if (page.length === EXPORT_PAGE) {
-        byService.get(marketing)!.push({ t, op: ExportMarketingAudience, subjects: page, ref: '' });
-        page = [];
+      if (!optedIn(i)) continue; // opted out of marketing
+      if (++n === EXPORT_PAGE) {
+        byService
+          .get(marketing)!
+          .push({ t, op: ExportMarketingAudience, subjects: [], ref: '', page: { from, to: i + 1 } });
+        from = i + 1;
+        n = 0;
         t += rng.int(800, 3000);
       }
     }
-    if (page.length)
-      byService.get(marketing)!.push({ t, op: ExportMarketingAudience, subjects: page, ref: '' });
+    if (n > 0)
+      byService
+        .get(marketing)!
+        .push({
+          t,
+          op: ExportMarketingAudience,
+          subjects: [],
+          ref: '',
+          page: { from, to: customers.length },
+        });
   }
   for (const [service, calls] of byService) {
     if (calls.length === 0) continue;
@@ -73,6 +88,13 @@ export function generateServices(ctx: DayContext): void {
       kid: () => key,
     });
     for (const c of calls) {
+      let subjects = c.subjects;
+      if (c.page) {
+        const page: Subject[] = [];
+        for (let i = c.page.from; i < c.page.to; i++)
+          if (optedIn(i)) page.push(ctx.world.customers.subject(i));
+        subjects = page;
+      }
       ctx.stream.api({
         t: c.t,
         actor: service.principal,
@@ -81,8 +103,8 @@ export function generateServices(ctx: DayContext): void {
         ip: service.ip,
         ua: service.ua,
         op: c.op,
-        path: fillPath(c.op, c.subjects[0]?.id ?? '', c.ref),
-        subjects: c.subjects,
+        path: fillPath(c.op, subjects[0]?.id ?? '', c.ref),
+        subjects,
       });
     }
   }
