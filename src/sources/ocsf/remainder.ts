@@ -180,8 +180,10 @@ function remainder(t: string, shape: Exclude<Shape, ArrayShape>, when: Record<st
     .join(', ')}, 1)`;
   const kept = `arrayMap(x -> (x.1, ${rawPair('x.2.1', 'x.2.2')}), arrayFilter(x -> ${keep}, arrayZip(arrayEnumerate(${p}), ${p})))`;
   const all = `arrayConcat(${kept}, [${pruned.join(',\n      ')}])`;
-  return `arrayStringConcat(arrayMap((${p}, ${ks}) -> arrayStringConcat(arrayMap(x -> x.2, arraySort(x -> x.1, arrayFilter(x -> x.2 != '', ${all}))), ','),
-    [JSONExtractKeysAndValuesRaw(${t})], [arrayMap(kv -> kv.1, JSONExtractKeysAndValuesRaw(${t}))]))`;
+  // Nested one-element maps bind the members and their keys, each computed once.
+  return `arrayStringConcat(arrayMap(${p} -> arrayStringConcat(arrayMap(${ks} ->
+      arrayStringConcat(arrayMap(x -> x.2, arraySort(x -> x.1, arrayFilter(x -> x.2 != '', ${all}))), ','),
+    [arrayMap(kv -> kv.1, ${p})])), [JSONExtractKeysAndValuesRaw(${t})]))`;
 }
 
 /**
