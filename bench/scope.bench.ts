@@ -20,19 +20,31 @@
  * engine's threads, and is steadier than wall time when other work shares the machine); then
  * exports of EXPORT_ROWS subject rows to jsonl, csv and parquet with the process's peak RSS.
  *
- * The scope reads `events` in three passes (TRACE=1 shows them): the forged-token set (token_id,
- * class_uid, activity_id), the addresses of the forged calls and seeds (cheap columns, with each
- * address's network class and, at a carrier address, the accounts of its forged calls), and one
- * wide pass copying every row a round can meet into a candidate table (src/scope/candidates.ts);
- * rounds, address classification and the probable pass then read only that table. A carrier
- * address is judged by its class, so only its rows of those accounts are copied. Stores of up to
- * 5 M events skip the table (VIGIL_SCOPE_DIRECT_MAX). CPU seconds on this 2-core machine under
- * load 10–20: 10 M 2.8, 30 M 9.9, 100 M 35.4 (bare scan 0.55 / 1.6 / 4.7) with every row at a
- * carrier address copied (6.4 M rows at 100 M, 4.9 M of them one NAT address); 100 M 29.4 (bare
- * 4.0) copying 1.5 M. What is left at 100 M: forged set 4.2, address pass 4.1, wide copy 13.9
- * (reading ~20 columns of every granule: the attacker's rows are in all of them), round 0 1.5,
- * exposures 2.9, summaries ~1.8. The copy's row predicate matters: a tuple (src_ip, actor_uid)
- * IN … cost 3x an address test followed by an account set.
+ * The scope reads `events` in three passes (TRACE=1 shows them): the forged-token set (a GROUP BY
+ * over token_id, class_uid, activity_id), one wide pass copying every forged call (tested by token
+ * hash first, then exactly) and the seed tokens/accounts/agents' rows into a candidate table
+ * (src/scope/candidates.ts), and a pass that tests the address first and copies the rows at the
+ * seed addresses and at the addresses the held rows came from (a carrier address: only its rows of
+ * the accounts the attacker used there). Rounds, address classification and the probable pass then
+ * read only that table. Stores of up to 5 M events skip the table (VIGIL_SCOPE_DIRECT_MAX).
+ *
+ * Measured here (2 cores, another session's benchmarks running: load 6-7), the two versions back
+ * to back on the same stores, CPU s (wall s): 10 M 2.37 (2.66) -> 2.33 (2.22); 30 M 7.35 (9.9) ->
+ * 6.94 (9.9); 100 M 28.0 (34.8) -> 25.7 (29.7), bare scan 4.2-4.3 CPU s; counts equal. Unloaded
+ * before: 100 M 25.7 CPU s, 13.4 s wall. Where the CPU goes at 100 M now (load 6): forged set 3.2,
+ * wide copy 9.0 (reading ~20 columns of every granule: the attacker's rows are in all of them; the
+ * hash test saves ~1 over the string set), address pass 3.5-4.4 (src_ip of every row, then the
+ * accounts and tokens where an address matches; ~3,300 rows copied), round 0 1.4-1.9 (writing
+ * 1.5 M scope_events rows is ~0.7 of it), exposures 2.4-2.6, summaries ~1.5. Tried and not kept:
+ * finding the addresses in their own narrow pass before the copy (old order: 3.3 + a dearer copy,
+ * ~1.5 more in all, also with the hash test); the forged test inside an OR (the engine then runs
+ * both hash and string lookups on every row: dearer than the string test alone); the set of issued
+ * tokens tested per call instead of the forged set (as dear); GROUP BY cityHash64(token_id) for the
+ * forged set, max_block_size 8192, enable_multiple_prewhere_read_steps = 0 on the copy (no gain);
+ * people per operation/origin/day as bits in the exposures grouping instead of three uniqExact
+ * (the extra per-subject table cost nearly what it saved: 4.7 -> 4.5).
+ * The passes over `events` are near what they must read; the 10 s target needs a cheaper forged
+ * set (it is a GROUP BY of every token) or fewer passes, not cheaper predicates.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -47,7 +47,7 @@ export interface Pair {
   actors: readonly string[];
 }
 
-/** What the address pass saw at one address: its network class and, at a carrier address, the forged calls' accounts. */
+/** What the held rows show of one address: its network class and, at a carrier address, the forged calls' accounts. */
 export interface SeenAddress {
   ip: string;
   cls: string;
@@ -76,7 +76,7 @@ export class Candidates {
   };
   /** Pairs held, as `ip\u0000actor` (an address held whole holds all of its pairs). */
   private readonly coveredPairs = new Set<string>();
-  /** Network class of the addresses the address pass saw (the class their rows carry). */
+  /** Network class of the addresses seen so far (the class their rows carry). */
   readonly netClass = new Map<string, string>();
   private created = false;
   readonly table: string;

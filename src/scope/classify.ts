@@ -42,7 +42,7 @@ export async function classifyAddresses(
   kind: 'ip' | 'subnet' | 'user_agent' = 'ip',
   covered?: (p: SqlParams) => string,
 ): Promise<Judged> {
-  // An address the address pass saw with a carrier class is shared whatever its traffic: it is
+  // An address seen with a carrier class while filling the table is shared whatever its traffic: it is
   // judged by its class, without holding (or reading) the rows of everyone behind it.
   const known = new Map<string, string>();
   if (kind === 'ip')

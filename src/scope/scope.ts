@@ -20,8 +20,9 @@ function allCategories(catalog: Catalog): string[] {
 
 /**
  * Stores up to this many events are read directly by every scope query; larger ones get the
- * candidate table (one wide pass copying the rows a scope can meet, then small reads): on a small
- * store the copy costs more than the few passes it saves. (VIGIL_SCOPE_DIRECT_MAX overrides it.)
+ * candidate table (a wide pass copying the forged calls and one for the rows at their addresses,
+ * then small reads): on a small store the copy costs more than the few passes it saves.
+ * (VIGIL_SCOPE_DIRECT_MAX overrides it.)
  */
 const DIRECT_MAX_EVENTS = Number(process.env.VIGIL_SCOPE_DIRECT_MAX ?? 5_000_000);
 
