@@ -66,15 +66,13 @@ export function generateServices(ctx: DayContext): void {
       }
     }
     if (n > 0)
-      byService
-        .get(marketing)!
-        .push({
-          t,
-          op: ExportMarketingAudience,
-          subjects: [],
-          ref: '',
-          page: { from, to: customers.length },
-        });
+      byService.get(marketing)!.push({
+        t,
+        op: ExportMarketingAudience,
+        subjects: [],
+        ref: '',
+        page: { from, to: customers.length },
+      });
   }
   for (const [service, calls] of byService) {
     if (calls.length === 0) continue;
