@@ -28,23 +28,25 @@
  * the accounts the attacker used there). Rounds, address classification and the probable pass then
  * read only that table. Stores of up to 5 M events skip the table (VIGIL_SCOPE_DIRECT_MAX).
  *
- * Measured here (2 cores, another session's benchmarks running: load 6-7), the two versions back
- * to back on the same stores, CPU s (wall s): 10 M 2.37 (2.66) -> 2.33 (2.22); 30 M 7.35 (9.9) ->
- * 6.94 (9.9); 100 M 28.0 (34.8) -> 25.7 (29.7), bare scan 4.2-4.3 CPU s; counts equal. Unloaded
- * before: 100 M 25.7 CPU s, 13.4 s wall. Where the CPU goes at 100 M now (load 6): forged set 3.2,
- * wide copy 9.0 (reading ~20 columns of every granule: the attacker's rows are in all of them; the
- * hash test saves ~1 over the string set), address pass 3.5-4.4 (src_ip of every row, then the
- * accounts and tokens where an address matches; ~3,300 rows copied), round 0 1.4-1.9 (writing
- * 1.5 M scope_events rows is ~0.7 of it), exposures 2.4-2.6, summaries ~1.5. Tried and not kept:
- * finding the addresses in their own narrow pass before the copy (old order: 3.3 + a dearer copy,
- * ~1.5 more in all, also with the hash test); the forged test inside an OR (the engine then runs
- * both hash and string lookups on every row: dearer than the string test alone); the set of issued
- * tokens tested per call instead of the forged set (as dear); GROUP BY cityHash64(token_id) for the
- * forged set, max_block_size 8192, enable_multiple_prewhere_read_steps = 0 on the copy (no gain);
- * people per operation/origin/day as bits in the exposures grouping instead of three uniqExact
- * (the extra per-subject table cost nearly what it saved: 4.7 -> 4.5).
- * The passes over `events` are near what they must read; the 10 s target needs a cheaper forged
- * set (it is a GROUP BY of every token) or fewer passes, not cheaper predicates.
+ * Measured here (2 cores, another session's benchmarks running), the two versions back to back
+ * on the same stores, CPU s (wall s): at load 2.5-3, 100 M 21.8 (11.3) -> 20.3-20.7 (10.6-10.8),
+ * bare scan 3.6 (1.8); at load 5-7, 10 M 2.26 (2.4) -> 2.24 (2.8), 30 M 7.2 (7.8) -> 6.7 (6.6),
+ * 100 M 28.0 (34.8) -> 25.7 (29.7); counts equal. Where the CPU goes at 100 M now (load 2.5-3;
+ * wall is about half): forged set 3.0, wide copy 8.4 (reading ~20 columns of every granule: the
+ * attacker's rows are in all of them; the hash test saves ~1 over the string set), address pass
+ * 3.6 (src_ip of every row, then the accounts and tokens where an address matches; ~3,300 rows
+ * copied), round 0 1.2 (writing 1.5 M scope_events rows is ~0.7 of it), exposures 2.2, summaries
+ * 1.1, ~30 small statements 0.5 s wall. Before: forged set 3.0, address pass 3.1, wide copy 10.5.
+ * Tried and not kept: finding the addresses in their own narrow pass before the copy (the old
+ * order: ~1.5 more in all, also with the hash test); the forged test inside an OR (the engine then
+ * runs both hash and string lookups on every row: dearer than the string test alone); testing each
+ * call against the set of issued tokens instead (as dear); GROUP BY cityHash64(token_id) for the
+ * forged set, max_block_size 8192, enable_multiple_prewhere_read_steps = 0 on the copy, argMin of
+ * the indicator as one UInt128 min (no gain); people per operation/origin/day as bits in the
+ * exposures grouping instead of three uniqExact (the per-subject table cost nearly what it saved);
+ * a Memory candidate table (-0.4, but all of it in RAM). The passes over `events` are near what
+ * they must read; under 10 s with room needs a cheaper forged set (a GROUP BY of every token, e.g.
+ * kept per token at ingest) or fewer passes, not cheaper predicates.
  */
 import fs from 'node:fs';
 import os from 'node:os';
