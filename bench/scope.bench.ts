@@ -29,8 +29,9 @@
  * read only that table. Stores of up to 5 M events skip the table (VIGIL_SCOPE_DIRECT_MAX).
  *
  * Measured here (2 cores, another session's benchmarks running), the two versions back to back
- * on the same stores, CPU s (wall s): at load 2.5-3, 100 M 21.8 (11.3) -> 20.3-20.7 (10.6-10.8),
- * bare scan 3.6 (1.8); at load 5-7, 10 M 2.26 (2.4) -> 2.24 (2.8), 30 M 7.2 (7.8) -> 6.7 (6.6),
+ * on the same stores, CPU s (wall s): at load 2-3, 100 M 21.8 (11.3) -> 20.3-20.7 (10.6-10.8) and
+ * in a later pair 26.8 (14.1) -> 24.3-25.9 (12.7-13.5) (runs spread ~20 %; the new one was always
+ * the cheaper), bare scan 3.6-4.4 (1.8-2.2); at load 5-7, 10 M 2.26 (2.4) -> 2.24 (2.8), 30 M 7.2 (7.8) -> 6.7 (6.6),
  * 100 M 28.0 (34.8) -> 25.7 (29.7); counts equal. Where the CPU goes at 100 M now (load 2.5-3;
  * wall is about half): forged set 3.0, wide copy 8.4 (reading ~20 columns of every granule: the
  * attacker's rows are in all of them; the hash test saves ~1 over the string set), address pass
