@@ -56,13 +56,14 @@ export async function storedView<V extends ViewName>(
   return { value: JSON.parse(row.body) as ViewValue<V>, fresh: row.fingerprint === fp };
 }
 
-/** Computes a view and stores it. The fingerprint is taken first: data arriving meanwhile makes it stale. */
+/** Computes a view and stores it. The fingerprint (`fp` if the caller just took it) comes first: data arriving meanwhile makes it stale. */
 export async function computeView<V extends ViewName>(
   engine: Engine,
   incident: Incident,
   view: V,
+  fp?: string,
 ): Promise<ViewValue<V>> {
-  const fingerprint = await viewFingerprint(engine, incident);
+  const fingerprint = fp ?? (await viewFingerprint(engine, incident));
   const value = (await VIEWS[view](engine, incident)) as ViewValue<V>;
   await engine.insert('incident_views', [
     {
@@ -100,7 +101,7 @@ export async function precomputeViews(
     const fp = await viewFingerprint(ws.engine, incident);
     for (const view of Object.keys(VIEWS) as ViewName[]) {
       if ((await storedView(ws.engine, incident, view, fp))?.fresh) continue;
-      await computeView(ws.engine, incident, view);
+      await computeView(ws.engine, incident, view, fp);
       computed++;
     }
     const scope = await domain.scopeSummary(ws, incident, opts.asker);

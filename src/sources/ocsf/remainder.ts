@@ -154,9 +154,8 @@ function remainder(t: string, shape: Exclude<Shape, ArrayShape>, when: Record<st
     if (isArrayShape(sub)) {
       // Pruned element by element, in place: an element left empty stays as {} so that positions
       // still line up with the stored subjects.
-      const rest = `arrayStringConcat(arrayMap(m -> ${rawPair('m.1', 'm.2')},
-        arrayFilter(m -> NOT has(${list(Object.keys(sub.each))}, m.1) OR ${complex('m.2')}, JSONExtractKeysAndValuesRaw(e))), ',')`;
-      const item = `if(startsWith(e, '{') AND isNotNull(JSONExtract(e, 'uid', 'Nullable(String)')), concat('{', ${rest}, '}'), e)`;
+      const item = `if(startsWith(e, '{') AND isNotNull(JSONExtract(e, 'uid', 'Nullable(String)')),
+        concat('{', ${remainder('e', sub.each, {})}, '}'), e)`;
       needed = `${only}startsWith(${c}, '[') AND (${keysAtMost(c)} > ${storedKeys(sub)}
         OR JSONLength(${c}) != arrayCount(r -> ${sub.stored}, ${sub.of}))`;
       body = `arrayStringConcat(arrayMap(items -> if(arrayAll(x -> x = '{}', items), '', concat('"${key}":[', arrayStringConcat(items, ','), ']')),
