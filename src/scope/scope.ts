@@ -6,7 +6,7 @@ import { currentUser, recordAudit } from './audit.ts';
 import { Candidates } from './candidates.ts';
 import { continuedWindow } from './continuation.ts';
 import { materialiseExposures } from './exposures.ts';
-import { dropForgedSetSql, forgedSetSql, sqlTime } from './sql.ts';
+import { createForgedSet, dropForgedSetSql, sqlTime } from './sql.ts';
 import { summarise } from './summary.ts';
 import type { ScopeIncident, ScopeOptions, ScopeSummary } from './types.ts';
 
@@ -111,7 +111,7 @@ export async function scopeIncident(
   const window = continued.window;
   const direct = events <= DIRECT_MAX_EVENTS;
   const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens, direct);
-  for (const statement of forgedSetSql(forgedTokens)) await engine.exec(statement);
+  await createForgedSet(engine, forgedTokens);
   let expansion: ScopeSummary['expansion'];
   try {
     expansion = await attribute({
@@ -131,8 +131,9 @@ export async function scopeIncident(
     for (const statement of dropForgedSetSql(forgedTokens)) await engine.exec(statement);
   }
   expansion = [...expansion, ...continued.steps];
-  await materialiseExposures(engine, cid, incident.id, allCategories(catalog));
-  const computed = await summarise(engine, cid, catalog, settings.timezone);
+  // The breakdowns of the attributed events need no exposures: they run while those are written.
+  const exposed = materialiseExposures(engine, cid, incident.id, allCategories(catalog));
+  const computed = await summarise(engine, cid, catalog, settings.timezone, exposed);
   const seconds = (Date.now() - started) / 1000;
   const summary: ScopeSummary = {
     incident: incident.id,

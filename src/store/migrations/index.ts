@@ -6,6 +6,7 @@ import { baselines } from './0005_baselines.ts';
 import { scopeAudit } from './0006_scope_audit.ts';
 import { access } from './0007_access.ts';
 import { incidentViews } from './0008_incident_views.ts';
+import { tokenUses } from './0009_token_uses.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -20,4 +21,5 @@ export const migrations: Migration[] = [
   scopeAudit,
   access,
   incidentViews,
+  tokenUses,
 ];
