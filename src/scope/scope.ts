@@ -111,7 +111,7 @@ export async function scopeIncident(
   const window = continued.window;
   const direct = events <= DIRECT_MAX_EVENTS;
   const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens, direct);
-  await createForgedSet(engine, forgedTokens);
+  source.origins = await createForgedSet(engine, forgedTokens);
   let expansion: ScopeSummary['expansion'];
   try {
     expansion = await attribute({
@@ -131,9 +131,8 @@ export async function scopeIncident(
     for (const statement of dropForgedSetSql(forgedTokens)) await engine.exec(statement);
   }
   expansion = [...expansion, ...continued.steps];
-  // The breakdowns of the attributed events need no exposures: they run while those are written.
-  const exposed = materialiseExposures(engine, cid, incident.id, allCategories(catalog));
-  const computed = await summarise(engine, cid, catalog, settings.timezone, exposed);
+  await materialiseExposures(engine, cid, incident.id, allCategories(catalog));
+  const computed = await summarise(engine, cid, catalog, settings.timezone);
   const seconds = (Date.now() - started) / 1000;
   const summary: ScopeSummary = {
     incident: incident.id,

@@ -50,8 +50,10 @@ export const EXPOSING = `class_uid = 6003 AND status_id = 1 AND (http_status = 0
  * is 6003 was never issued (the calls of one session sit together in the sort order, so the
  * grouping mostly meets a token it just saw). Testing every call against the (large) set of issued
  * tokens instead took three times as long.
+ *
+ * True when read from `token_uses` (which then also hints where the forged calls came from).
  */
-export async function createForgedSet(engine: Engine, table: string): Promise<void> {
+export async function createForgedSet(engine: Engine, table: string): Promise<boolean> {
   const [cover] = await engine.query<{ summarised: number; events: number }>(
     'SELECT (SELECT sum(rows) FROM token_uses) AS summarised, (SELECT count() FROM events) AS events',
   );
@@ -74,6 +76,7 @@ export async function createForgedSet(engine: Engine, table: string): Promise<vo
     `DROP TABLE ${table}_list`,
   ])
     await engine.exec(statement);
+  return summarised;
 }
 
 /** Drops what `createForgedSet` made. */

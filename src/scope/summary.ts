@@ -16,69 +16,61 @@ type Computed = Omit<
 
 const fmt = (n: number) => n.toLocaleString('en');
 
-/**
- * The breakdowns of one computation, all from `exposures` and `scope_events` (nothing rescans
- * `events`). The queries run side by side (most are small and each keeps one core): those on
- * `scope_events` at once, those on `exposures` once `exposuresWritten` (its materialisation) has settled.
- */
+/** The breakdowns of one computation, all from `exposures` and `scope_events` (nothing rescans `events`). */
 export async function summarise(
   engine: Engine,
   cid: string,
   catalog: Catalog,
   timezone: string,
-  exposuresWritten: Promise<void> = Promise.resolve(),
 ): Promise<Computed> {
   const q = <T>(sql: string) => engine.query<T>(sql, { cid, tz: timezone });
-  const qExposures = <T>(sql: string) => exposuresWritten.then(() => q<T>(sql));
   const WHERE = 'WHERE computation_id = {cid:String}';
-  const [[totals], byType, byCategory, [events], byIndicator, calls, byOrigin, byDay] = await Promise.all([
-    qExposures<{
-      subjects: number;
-      confirmed: number;
-      probable: number;
-      first: string | null;
-      last: string | null;
-    }>(
-      `SELECT count() AS subjects, countIf(confidence = 'confirmed') AS confirmed, countIf(confidence = 'probable') AS probable,
-         if(subjects = 0, NULL, ${sqlIso('min(first_exposed)')}) AS first, if(subjects = 0, NULL, ${sqlIso('max(last_exposed)')}) AS last
-       FROM exposures ${WHERE}`,
-    ),
-    qExposures<{ k: string; n: number }>(
-      `SELECT subject_type AS k, count() AS n FROM exposures ${WHERE} GROUP BY k ORDER BY n DESC`,
-    ),
-    qExposures<{ k: string; n: number }>(
-      `SELECT category AS k, count() AS n FROM exposures ARRAY JOIN categories AS category ${WHERE} GROUP BY k ORDER BY n DESC, k`,
-    ),
-    q<{ attributed: number; confirmed: number; probable: number; exposing: number }>(
-      `SELECT count() AS attributed, countIf(confidence = 'confirmed') AS confirmed,
-         countIf(confidence = 'probable') AS probable, countIf(exposing) AS exposing
-       FROM scope_events ${WHERE}`,
-    ),
-    q<{ k: string; n: number }>(
-      `SELECT indicator AS k, count() AS n FROM scope_events ${WHERE} GROUP BY k ORDER BY n DESC LIMIT 100`,
-    ),
-    q<{
-      operation: string;
-      known: number;
-      categories: string[];
-      calls: number;
-      views: number;
-      people: number;
-    }>(
-      `SELECT operation, max(known) AS known, any(categories) AS categories, count() AS calls,
-         countIf(exposing) AS views, uniqExactArrayIf(subject_ids, exposing) AS people
-       FROM scope_events ${WHERE} AND class_uid = 6003 GROUP BY operation ORDER BY views DESC, operation`,
-    ),
-    q<OriginExposure>(
-      `SELECT country, asn, as_org, count() AS events, uniqExact(src_ip) AS addresses,
-         uniqExactArrayIf(subject_ids, exposing) AS people
-       FROM scope_events ${WHERE} GROUP BY country, asn, as_org ORDER BY events DESC LIMIT 200`,
-    ),
-    q<DayExposure>(
-      `SELECT toString(toDate(time, {tz:String})) AS day, count() AS events, uniqExactArrayIf(subject_ids, exposing) AS people
-       FROM scope_events ${WHERE} GROUP BY day ORDER BY day`,
-    ),
-  ]);
+  const [totals] = await q<{
+    subjects: number;
+    confirmed: number;
+    probable: number;
+    first: string | null;
+    last: string | null;
+  }>(
+    `SELECT count() AS subjects, countIf(confidence = 'confirmed') AS confirmed, countIf(confidence = 'probable') AS probable,
+       if(subjects = 0, NULL, ${sqlIso('min(first_exposed)')}) AS first, if(subjects = 0, NULL, ${sqlIso('max(last_exposed)')}) AS last
+     FROM exposures ${WHERE}`,
+  );
+  const byType = await q<{ k: string; n: number }>(
+    `SELECT subject_type AS k, count() AS n FROM exposures ${WHERE} GROUP BY k ORDER BY n DESC`,
+  );
+  const byCategory = await q<{ k: string; n: number }>(
+    `SELECT category AS k, count() AS n FROM exposures ARRAY JOIN categories AS category ${WHERE} GROUP BY k ORDER BY n DESC, k`,
+  );
+  const [events] = await q<{ attributed: number; confirmed: number; probable: number; exposing: number }>(
+    `SELECT count() AS attributed, countIf(confidence = 'confirmed') AS confirmed,
+       countIf(confidence = 'probable') AS probable, countIf(exposing) AS exposing
+     FROM scope_events ${WHERE}`,
+  );
+  const byIndicator = await q<{ k: string; n: number }>(
+    `SELECT indicator AS k, count() AS n FROM scope_events ${WHERE} GROUP BY k ORDER BY n DESC LIMIT 100`,
+  );
+  const calls = await q<{
+    operation: string;
+    known: number;
+    categories: string[];
+    calls: number;
+    views: number;
+    people: number;
+  }>(
+    `SELECT operation, max(known) AS known, any(categories) AS categories, count() AS calls,
+       countIf(exposing) AS views, uniqExactArrayIf(subject_ids, exposing) AS people
+     FROM scope_events ${WHERE} AND class_uid = 6003 GROUP BY operation ORDER BY views DESC, operation`,
+  );
+  const byOrigin = await q<OriginExposure>(
+    `SELECT country, asn, as_org, count() AS events, uniqExact(src_ip) AS addresses,
+       uniqExactArrayIf(subject_ids, exposing) AS people
+     FROM scope_events ${WHERE} GROUP BY country, asn, as_org ORDER BY events DESC LIMIT 200`,
+  );
+  const byDay = await q<DayExposure>(
+    `SELECT toString(toDate(time, {tz:String})) AS day, count() AS events, uniqExactArrayIf(subject_ids, exposing) AS people
+     FROM scope_events ${WHERE} GROUP BY day ORDER BY day`,
+  );
 
   const label = (c: string) => catalog.categories.get(c) ?? c;
   const byOperation: OperationExposure[] = calls

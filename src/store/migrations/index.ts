@@ -7,6 +7,7 @@ import { scopeAudit } from './0006_scope_audit.ts';
 import { access } from './0007_access.ts';
 import { incidentViews } from './0008_incident_views.ts';
 import { tokenUses } from './0009_token_uses.ts';
+import { tokenOrigins } from './0010_token_origins.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -22,4 +23,5 @@ export const migrations: Migration[] = [
   access,
   incidentViews,
   tokenUses,
+  tokenOrigins,
 ];
