@@ -46,7 +46,12 @@ export class Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
+    return items[this.index(items.length)];
+  }
+
+  /** A position in a list of `length` items (what `pick` draws). */
+  index(length: number): number {
+    return Math.floor(this.next() * length);
   }
 
   /** Index drawn from a cumulative weight table (see `cumulative`). */

@@ -7,19 +7,32 @@ import type { ScenarioTruth } from './truth.ts';
 
 /**
  * Sorted runs of encoded lines for one day, kept in memory while small and spilled to one
- * temporary file past a byte budget, then merged in order. This is what bounds the JSON path's
- * memory: the stream sorts and encodes a batch of events at a time instead of holding the day.
+ * temporary file past a byte budget, then merged in order. This is what bounds the simulator's
+ * memory: the stream sorts and encodes a batch of events at a time (JSON lines, or typed rows for
+ * a workspace) instead of holding the day.
  *
  * A record is
- *   u32 record length | f64 sort key | u32 line length | line (ends in '\n') | u8 truth (0: none,
- *   else index + 1) [ | f64 time | u16 operation (0xffff: none) | u32 subjects | (u8 id length | id)… ]
+ *   u32 record length | f64 sort key | u32 line length | line | u8 flag (0: no truth, 0xff: left
+ *   out, else truth index + 1) [ | f64 time | f64 sequence number | u16 operation (0xffff: none) |
+ *   u32 subjects | (u8 id length | id)… ]
  * The truth part carries what `ScenarioTruth.record` needs, so truth is recorded in written order.
+ * A record left out (a duplicate delivery, which typed rows do not store) still takes its
+ * position: positions are the day's line numbers.
  */
 
 const HEADER = 16;
 const NO_OP = 0xffff;
-/** Bytes read from the spill file per run at a time. */
-const READ_BYTES = 1 << 18;
+const LEFT_OUT = 0xff;
+/** Flag, time, sequence number, operation, subject count. */
+const TRUTH_BYTES = 1 + 8 + 8 + 2 + 4;
+/** Scenario truths a day can name in the flag byte (1 … 254). */
+const MAX_TRUTHS = LEFT_OUT - 1;
+/**
+ * Bytes read from the spill file per run at a time: up to 256 KB, less when a day has so many
+ * runs on disk that their windows would outgrow the memory budget (a 33 M-event day has ~1,000).
+ */
+const READ_BYTES_MAX = 1 << 18;
+const READ_BYTES_MIN = 1 << 15;
 
 interface Run {
   /** In memory, or null once in the spill file at [offset, offset + length). */
@@ -73,16 +86,24 @@ export class DayRuns {
     w.buf.writeUInt32LE(w.pos - at, at);
   }
 
+  /** Ends a record that keeps its position in the day but is not emitted (`merge`). */
+  leftOut(w: LineWriter, at: number): void {
+    w.byte(LEFT_OUT);
+    w.buf.writeUInt32LE(w.pos - at, at);
+  }
+
   truth(
     w: LineWriter,
     at: number,
     truth: ScenarioTruth,
     time: number,
+    seq: number,
     op: Operation | null,
     subjects: readonly { readonly id: string }[],
   ): void {
     let t = this.truthIndex.get(truth);
     if (t === undefined) {
+      if (this.truths.length === MAX_TRUTHS) throw new Error(`more than ${MAX_TRUTHS} scenarios in one run`);
       t = this.truths.push(truth) - 1;
       this.truthIndex.set(truth, t);
     }
@@ -95,14 +116,15 @@ export class DayRuns {
       }
       o = i;
     }
-    w.room(1 + 8 + 2 + 4);
+    w.room(TRUTH_BYTES);
     const b = w.buf;
     let p = w.pos;
     b[p] = t + 1;
     b.writeDoubleLE(time, p + 1);
-    b.writeUInt16LE(o, p + 9);
-    b.writeUInt32LE(subjects.length, p + 11);
-    w.pos = p + 15;
+    b.writeDoubleLE(seq, p + 9);
+    b.writeUInt16LE(o, p + 17);
+    b.writeUInt32LE(subjects.length, p + 19);
+    w.pos = p + TRUTH_BYTES;
     for (const s of subjects) {
       w.room(1);
       p = w.pos;
@@ -156,45 +178,60 @@ export class DayRuns {
     if (buf.length === this.slab) this.free.push(buf);
   }
 
-  /** A read window for a run on disk. */
-  private window(): Buffer {
-    return this.windows.pop() ?? Buffer.allocUnsafeSlow(READ_BYTES);
+  /** A read window of `size` bytes for a run on disk. */
+  private window(size: number): Buffer {
+    if (this.windows.length > 0 && this.windows[0].length !== size) this.windows.length = 0;
+    return this.windows.pop() ?? Buffer.allocUnsafeSlow(size);
   }
 
   /**
    * Merges the runs in (key, run, position) order: each run is sorted by (key, position) and
    * runs follow generation order, so this is the order of one stable sort of the whole day.
-   * `emit` copies the line at [start, end) of `buf`; truth is recorded here.
+   * `emit` copies the line at [start, end) of `buf`, the day's line number `line`; truth is
+   * recorded here, and `attack` told each scenario event's sequence number before its emit.
+   * Returns the positions merged (records left out included) and how many were left out.
    */
-  async merge(emit: (buf: Buffer, start: number, end: number) => void | Promise<void>): Promise<number> {
-    const sources = this.runs.map((r, i) => new Source(r, i, this.fd, r.buf ? null : this.window()));
+  async merge(
+    emit: (buf: Buffer, start: number, end: number, line: number) => void | Promise<void>,
+    attack?: (seq: number, truth: ScenarioTruth) => void,
+  ): Promise<{ positions: number; leftOut: number }> {
+    const onDisk = this.runs.length - this.runs.filter((r) => r.buf).length;
+    let size = READ_BYTES_MAX;
+    while (size > READ_BYTES_MIN && size * onDisk > this.memoryBytes) size >>= 1;
+    const sources = this.runs.map((r, i) => new Source(r, i, this.fd, r.buf ? null : this.window(size)));
     const heap: Source[] = [];
     for (const s of sources) if (s.next()) heap.push(s);
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(heap, i);
     const subjects: { id: string }[] = [];
     let n = 0;
+    let leftOut = 0;
     while (heap.length > 0) {
       const s = heap[0];
       const b = s.buf;
       const at = s.at;
       const lineEnd = at + HEADER + b.readUInt32LE(at + 12);
       const flag = b[lineEnd];
-      if (flag !== 0) {
-        const time = b.readDoubleLE(lineEnd + 1);
-        const o = b.readUInt16LE(lineEnd + 9);
-        const count = b.readUInt32LE(lineEnd + 11);
-        subjects.length = 0;
-        let p = lineEnd + 15;
-        for (let k = 0; k < count; k++) {
-          const len = b[p];
-          subjects.push({ id: b.toString('utf8', p + 1, p + 1 + len) });
-          p += 1 + len;
-        }
-        this.truths[flag - 1].record(time, o === NO_OP ? null : this.ops[o], subjects);
-      }
-      const pending = emit(b, at + HEADER, lineEnd);
-      if (pending) await pending;
       n++;
+      if (flag === LEFT_OUT) leftOut++;
+      else {
+        if (flag !== 0) {
+          const truth = this.truths[flag - 1];
+          const time = b.readDoubleLE(lineEnd + 1);
+          const o = b.readUInt16LE(lineEnd + 17);
+          const count = b.readUInt32LE(lineEnd + 19);
+          subjects.length = 0;
+          let p = lineEnd + TRUTH_BYTES;
+          for (let k = 0; k < count; k++) {
+            const len = b[p];
+            subjects.push({ id: b.toString('utf8', p + 1, p + 1 + len) });
+            p += 1 + len;
+          }
+          truth.record(time, o === NO_OP ? null : this.ops[o], subjects);
+          attack?.(b.readDoubleLE(lineEnd + 9), truth);
+        }
+        const pending = emit(b, at + HEADER, lineEnd, n);
+        if (pending) await pending;
+      }
       if (s.next()) siftDown(heap, 0);
       else {
         const last = heap.pop()!;
@@ -204,8 +241,8 @@ export class DayRuns {
         }
       }
     }
-    for (const src of sources) if (src.window?.length === READ_BYTES) this.windows.push(src.window);
-    return n;
+    for (const src of sources) if (src.window?.length === size) this.windows.push(src.window);
+    return { positions: n, leftOut };
   }
 
   /** Forgets the day's runs; their buffers and the spill file are reused by the next day. */

@@ -29,7 +29,7 @@ export interface SimulationOptions {
   scenarios: ScenarioChoice[];
   /** Multiplies every scenario's rate parameters. */
   intensity: number;
-  /** How much of a day the JSON path holds in memory (defaults: `DEFAULT_LIMITS`). */
+  /** How much of a day the stream holds in memory (defaults: `DEFAULT_LIMITS`). */
   limits?: Partial<StreamLimits>;
 }
 
@@ -42,7 +42,7 @@ export interface SimulationResult {
   bytes: number;
   /** Events generated past the end of the period and left out. */
   dropped: number;
-  /** Sorted runs the JSON path made, and how many of them went to a temporary file. */
+  /** Sorted runs the stream made, and how many of them went to a temporary file. */
   runs: { runs: number; spilled: number };
 }
 
@@ -61,8 +61,9 @@ export function timelineFor(start: string, days: number): Timeline {
 export class ScenarioError extends Error {}
 
 /**
- * Generates the whole period day by day into `sink`. A JSON sink's memory is bounded by
- * `opts.limits` (a batch of events plus the sorted runs kept in memory), not by the day's size.
+ * Generates the whole period day by day into `sink`. Memory is bounded by `opts.limits` (a batch
+ * of events plus the sorted runs kept in memory) and the day's orders (24 bytes each), not by
+ * the day's events.
  */
 export async function simulate(opts: SimulationOptions, sink: EventSink): Promise<SimulationResult> {
   const timeline = timelineFor(opts.start, opts.days);

@@ -3,7 +3,7 @@ import { type ApiCall, type AuthCall, eventId, LineWriter, writeApiLine, writeAu
 import { Rng } from './rng.ts';
 import { DayRuns } from './runs.ts';
 import type { EventSink } from './sink.ts';
-import { writeApiRow, writeAuthRow } from './sinks/rows.ts';
+import { endRow, writeApiRow, writeAuthRow } from './sinks/rows.ts';
 import type { ScenarioTruth } from './truth.ts';
 import type { Subject } from './world.ts';
 
@@ -41,8 +41,8 @@ const SKEWED_NODE_SHARE = 1 / 8;
 const CHUNK_BYTES = 4 << 20;
 
 /**
- * How much of a day the JSON path holds at once. Events are sorted and encoded `batchEvents` at
- * a time into runs; runs beyond `memoryBytes` go to a temporary file (in `spillDir`, else the
+ * How much of a day the stream holds at once. Events are sorted and encoded `batchEvents` at a
+ * time into runs; runs beyond `memoryBytes` go to a temporary file (in `spillDir`, else the
  * sink's, else the system's); the day is then merged from its runs.
  */
 export interface StreamLimits {
@@ -52,6 +52,13 @@ export interface StreamLimits {
 }
 
 export const DEFAULT_LIMITS: StreamLimits = { batchEvents: 1 << 15, memoryBytes: 64 << 20 };
+
+/**
+ * A batch also ends once its events name this many subjects per `batchEvents` event: a weekly
+ * export of millions of customers arrives as thousands of 500-subject events in a row, which
+ * would otherwise be held, and encoded, as one run of hundreds of megabytes.
+ */
+const SUBJECTS_PER_BATCH_EVENT = 8;
 
 /**
  * Collects generated events, orders them by time and hands whole days to the sink. Generators
@@ -70,10 +77,14 @@ export class EventStream {
   private until = Number.NaN;
   /** Pending events already known to belong to a later day (at the front of `pending`). */
   private kept = 0;
+  /** Subjects named by the pending events. */
+  private pendingSubjects = 0;
   private readonly limits: StreamLimits;
-  /** The day's sorted runs; null when the whole day is sorted at once (typed rows, attack hook). */
-  private readonly runs: DayRuns | null;
-  private readonly runWriter: LineWriter | null;
+  /** The day's sorted runs. */
+  private readonly runs: DayRuns;
+  private readonly runWriter = new LineWriter(1 << 22);
+  /** Typed rows (`sinks/rows.ts`) instead of JSON lines. */
+  private readonly rows: boolean;
 
   constructor(
     seed: number,
@@ -83,9 +94,8 @@ export class EventStream {
     limits: Partial<StreamLimits> = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    const batched = sink.encoding !== 'rows' && !sink.attack;
-    this.runs = batched ? new DayRuns(this.limits.memoryBytes, this.limits.spillDir ?? sink.spillDir) : null;
-    this.runWriter = batched ? new LineWriter(1 << 22) : null;
+    this.runs = new DayRuns(this.limits.memoryBytes, this.limits.spillDir ?? sink.spillDir);
+    this.rows = sink.encoding === 'rows';
     this.mess = Rng.derive(seed, 'mess');
     const windows = Math.max(1, Math.round(days / 10));
     for (let i = 0; i < windows; i++) {
@@ -136,17 +146,26 @@ export class EventStream {
 
   /**
    * Declares that events of the day ending at `endMs` are being generated (its flush comes next):
-   * the JSON path may then sort and encode them a batch at a time.
+   * the stream may then sort and encode them a batch at a time.
    */
   beginDay(endMs: number): void {
     this.until = endMs;
   }
 
   private push(p: Pending): void {
+    const subjects = p.api ? p.api.subjects.length : 0;
     this.pending.push(p);
-    if (this.mess.next() < DUPLICATE)
+    this.pendingSubjects += subjects;
+    if (this.mess.next() < DUPLICATE) {
       this.pending.push({ ...p, t: p.t + this.mess.int(0, 3000), truth: undefined, duplicate: true });
-    if (this.runs && this.pending.length - this.kept >= this.limits.batchEvents && !Number.isNaN(this.until))
+      this.pendingSubjects += subjects;
+    }
+    const { batchEvents } = this.limits;
+    if (
+      (this.pending.length - this.kept >= batchEvents ||
+        this.pendingSubjects >= batchEvents * SUBJECTS_PER_BATCH_EVENT) &&
+      !Number.isNaN(this.until)
+    )
       this.batch();
   }
 
@@ -162,85 +181,70 @@ export class EventStream {
    * them by (key, run, position) gives exactly the one stable sort of the whole day.
    */
   private encodeRun(ready: Pending[], until: number): void {
-    const runs = this.runs!;
-    const w = this.runWriter!;
+    const runs = this.runs;
+    const w = this.runWriter;
+    const rows = this.rows;
     const base = until - 2 * DAY;
     const sorted = sortByTime(ready, until);
     w.pos = 0;
     for (const p of sorted) {
       const at = runs.begin(w, Math.max(0, p.t - base));
-      if (p.api) writeApiLine(w, p.api, p.time, p.seq, p.withOperation);
-      else if (p.auth) writeAuthLine(w, p.auth, p.time, p.seq);
+      // Typed rows leave duplicate deliveries out, as ingesting the lines would: the first
+      // delivery always comes first (it is earlier, and the order is that of a stable sort).
+      if (rows && p.duplicate) {
+        runs.endLine(w, at);
+        runs.leftOut(w, at);
+        continue;
+      }
+      if (p.api) {
+        if (rows) writeApiRow(w, p.api, p.time, p.seq, p.withOperation);
+        else writeApiLine(w, p.api, p.time, p.seq, p.withOperation);
+      } else if (p.auth) {
+        if (rows) writeAuthRow(w, p.auth, p.time, p.seq);
+        else writeAuthLine(w, p.auth, p.time, p.seq);
+      }
       runs.endLine(w, at);
       if (!p.truth) runs.noTruth(w, at);
       else if (p.api)
-        runs.truth(w, at, p.truth, p.time, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
-      else runs.truth(w, at, p.truth, p.time, null, NO_SUBJECTS);
+        runs.truth(w, at, p.truth, p.time, p.seq, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
+      else runs.truth(w, at, p.truth, p.time, p.seq, null, NO_SUBJECTS);
     }
     runs.add(w);
     w.pos = 0;
   }
 
-  /** Writes the day from its runs (the last one made of what is still pending). */
-  private async flushRuns(until: number): Promise<void> {
-    const runs = this.runs!;
-    const ready = this.takeBefore(until);
-    if (ready.length > 0) this.encodeRun(ready, until);
-    const day = utcDate(until - 1);
-    const w = this.writer;
-    w.pos = 0;
-    const n = await runs.merge((buf, start, end) => {
-      const len = end - start;
-      w.room(len);
-      buf.copy(w.buf, w.pos, start, end);
-      w.pos += len;
-      if (w.pos >= CHUNK_BYTES) return this.write(day);
-    });
-    runs.clear();
-    if (w.pos > 0) await this.write(day);
-    this.written += n;
-  }
-
   /**
    * Writes every event before `until` (true time) to the sink, in time order, in chunks of about
-   * CHUNK_BYTES encoded straight into one reused buffer.
+   * CHUNK_BYTES: the day's runs (the last one made of what is still pending) merged into one
+   * reused buffer.
    */
   async flush(until: number): Promise<void> {
-    const batched = this.runs !== null && this.runs.count > 0;
-    if (batched && until !== this.until) throw new Error('EventStream.flush: not the day begun');
+    if (this.runs.count > 0 && until !== this.until) throw new Error('EventStream.flush: not the day begun');
     this.until = Number.NaN;
-    if (batched) return this.flushRuns(until);
-    const ready = sortByTime(this.takeBefore(until), until);
-    if (ready.length === 0) return;
+    const runs = this.runs;
+    const ready = this.takeBefore(until);
+    if (ready.length > 0) this.encodeRun(ready, until);
+    if (runs.count === 0) return;
     const day = utcDate(until - 1);
     const w = this.writer;
-    w.pos = 0;
+    const rows = this.rows;
     const attack = this.sink.attack?.bind(this.sink);
-    // Typed rows (`sinks/rows.ts`) leave duplicate deliveries out, as ingesting the lines would:
-    // the first delivery always comes first (it is earlier, and the sort is stable).
-    const rows = this.sink.encoding === 'rows';
-    let duplicates = 0;
-    for (let j = 0; j < ready.length; j++) {
-      const p = ready[j];
-      if (rows && p.duplicate) {
-        duplicates++;
-        continue;
-      }
-      if (p.api) {
-        if (rows) writeApiRow(w, p.api, p.time, p.seq, p.withOperation, j + 1);
-        else writeApiLine(w, p.api, p.time, p.seq, p.withOperation);
-        p.truth?.record(p.time, p.api.op, p.api.failed ? NO_SUBJECTS : p.api.subjects);
-      } else if (p.auth) {
-        if (rows) writeAuthRow(w, p.auth, p.time, p.seq, j + 1);
-        else writeAuthLine(w, p.auth, p.time, p.seq);
-        p.truth?.record(p.time, null, NO_SUBJECTS);
-      }
-      if (p.truth && attack) attack(eventId(p.seq), p.truth.id);
-      if (w.pos >= CHUNK_BYTES) await this.write(day);
-    }
+    w.pos = 0;
+    const { positions, leftOut } = await runs.merge(
+      (buf, start, end, line) => {
+        const len = end - start;
+        w.room(len);
+        buf.copy(w.buf, w.pos, start, end);
+        w.pos += len;
+        if (rows) endRow(w, line);
+        if (w.pos >= CHUNK_BYTES) return this.write(day);
+      },
+      attack && ((seq, truth) => attack(eventId(seq), truth.id)),
+    );
+    runs.clear();
     if (w.pos > 0) await this.write(day);
-    if (duplicates > 0) this.sink.duplicates?.(day, duplicates);
-    this.written += ready.length;
+    if (leftOut > 0) this.sink.duplicates?.(day, leftOut);
+    this.written += positions;
   }
 
   private async write(day: string): Promise<void> {
@@ -253,20 +257,28 @@ export class EventStream {
   private takeBefore(until: number): Pending[] {
     const ready: Pending[] = [];
     const keep: Pending[] = [];
-    for (const p of this.pending) (p.t < until ? ready : keep).push(p);
+    let subjects = 0;
+    for (const p of this.pending) {
+      if (p.t < until) ready.push(p);
+      else {
+        keep.push(p);
+        if (p.api) subjects += p.api.subjects.length;
+      }
+    }
     this.pending = keep;
     this.kept = keep.length;
+    this.pendingSubjects = subjects;
     return ready;
   }
 
-  /** Sorted runs made and spilled to disk so far (0 when every day was sorted at once). */
+  /** Sorted runs made and spilled to disk so far. */
   get runStats(): { runs: number; spilled: number } {
-    return { runs: this.runs?.made ?? 0, spilled: this.runs?.spilled ?? 0 };
+    return { runs: this.runs.made, spilled: this.runs.spilled };
   }
 
   /** Removes the temporary files of the sorted runs (at the end, or after an error). */
   dispose(): void {
-    this.runs?.dispose();
+    this.runs.dispose();
   }
 
   /** Events generated past the end of the period are dropped: the period is closed. */
@@ -274,6 +286,7 @@ export class EventStream {
     const n = this.pending.length;
     this.pending = [];
     this.kept = 0;
+    this.pendingSubjects = 0;
     return n;
   }
 }

@@ -33,6 +33,8 @@ export interface Customer {
   homeIp: string;
   /** Address-book entries (non-customers) and whether each has a door code. */
   recipients: Subject[];
+  /** Recipient number of `recipients[0]` (they are numbered consecutively). */
+  firstRecipient: number;
   doorCodes: Subject[];
   /** The delivery-address list: the account holder and every recipient in the address book. */
   book: Subject[];
@@ -161,6 +163,11 @@ export class Customers {
     return { id: customerId(i), type: 'customer' };
   }
 
+  /** Recipient number r (see `Customer.firstRecipient`). */
+  recipient(r: number): Subject {
+    return { id: recipientId(r), type: 'recipient' };
+  }
+
   /** Families share a home line: a customer may use the previous customer's address. */
   homeIp(i: number): string {
     for (let j = i; ; j--) {
@@ -189,7 +196,7 @@ export class Customers {
     const doorCodes: Subject[] = [];
     if (rng.chance(0.14)) doorCodes.push(self);
     for (let r = this.firstRecipient[i]; r < this.firstRecipient[i + 1]; r++) {
-      const rec: Subject = { id: recipientId(r), type: 'recipient' };
+      const rec = this.recipient(r);
       recipients.push(rec);
       if (rng.chance(0.1)) doorCodes.push(rec);
     }
@@ -207,6 +214,7 @@ export class Customers {
       devices,
       homeIp: this.homeIp(i),
       recipients,
+      firstRecipient: this.firstRecipient[i],
       doorCodes,
       book: [self, ...recipients],
       trip,

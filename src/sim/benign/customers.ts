@@ -131,15 +131,16 @@ function journey(
     case 'checkout': {
       call(GetCart, []);
       call(GetShippingAddresses, c.book);
-      const shipTo = c.recipients.length > 0 && rng.chance(0.25) ? rng.pick(c.recipients) : c.subject;
+      const k = c.recipients.length > 0 && rng.chance(0.25) ? rng.index(c.recipients.length) : -1;
+      const shipTo = k < 0 ? c.subject : c.recipients[k];
       if (c.doorCodes.includes(shipTo) && rng.chance(0.5))
         call(GetDeliveryInstructions, [shipTo], addrRef(rng));
       call(GetPaymentMethods, self);
       if (rng.chance(0.8)) {
-        const orderId = orderRef(rng);
+        const order = orderNumber(rng);
         const placedAt = t;
         call(PlaceOrder, self);
-        ctx.orders.push({ t: placedAt, id: orderId, customer: c.subject, shipTo });
+        ctx.orders.add(placedAt, order, c.index, k < 0 ? -1 : c.firstRecipient + k);
       }
       break;
     }
@@ -191,7 +192,15 @@ function emit(
 }
 
 export function orderRef(rng: Rng): string {
-  return `o-${rng.int(10_000_000, 99_999_999)}`;
+  return orderId(orderNumber(rng));
+}
+
+export function orderNumber(rng: Rng): number {
+  return rng.int(10_000_000, 99_999_999);
+}
+
+export function orderId(number: number): string {
+  return `o-${number}`;
 }
 
 export function addrRef(rng: Rng): string {

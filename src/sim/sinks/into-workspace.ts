@@ -20,6 +20,8 @@ export interface IntoWorkspaceOptions {
   onProgress?: (p: WorkspaceSinkProgress) => void;
   /** See `WorkspaceSinkOptions.deferMerges` (default true). */
   deferMerges?: boolean;
+  /** See `WorkspaceSinkOptions.stageInMemoryBytes`. */
+  stageInMemoryBytes?: number;
 }
 
 export interface IntoWorkspaceResult {
@@ -81,6 +83,7 @@ export async function simulateIntoWorkspace(
     shards,
     ...(into.onProgress ? { onProgress: into.onProgress } : {}),
     ...(into.deferMerges !== undefined ? { deferMerges: into.deferMerges } : {}),
+    ...(into.stageInMemoryBytes !== undefined ? { stageInMemoryBytes: into.stageInMemoryBytes } : {}),
     onBegin: async (world) => {
       const file = (name: string, text: string) => {
         const p = path.join(into.out, name);

@@ -99,14 +99,16 @@ function eventIdField(w: LineWriter, seq: number, prefix: string): void {
   w.byte(TAB);
 }
 
-/** The row of `writeApiLine`'s line (same call, time, id, operation flag) at `line` of its day. */
+/**
+ * The row of `writeApiLine`'s line (same call, time, id, operation flag) up to its last column,
+ * `source_line`: the stream appends that (`endRow`) once the day's order is known.
+ */
 export function writeApiRow(
   w: LineWriter,
   c: ApiCall,
   time: number,
   seq: number,
   withOperation: boolean,
-  line: number,
 ): void {
   const ok = !c.failed;
   const token = c.token;
@@ -132,12 +134,10 @@ export function writeApiRow(
   num(w, apiCode(c));
   num(w, apiLength(c));
   w.text('-1\t');
-  w.num(line);
-  w.byte(NEWLINE);
 }
 
-/** The row of `writeAuthLine`'s line at `line` of its day. */
-export function writeAuthRow(w: LineWriter, c: AuthCall, time: number, seq: number, line: number): void {
+/** The row of `writeAuthLine`'s line up to `source_line` (see `writeApiRow`). */
+export function writeAuthRow(w: LineWriter, c: AuthCall, time: number, seq: number): void {
   const token = c.token;
   eventIdField(w, seq, '');
   num(w, time);
@@ -160,6 +160,10 @@ export function writeAuthRow(w: LineWriter, c: AuthCall, time: number, seq: numb
   num(w, 0);
   num(w, 0);
   w.text(c.mfa ? '1\t' : '0\t');
+}
+
+/** Ends a row begun by `writeApiRow` / `writeAuthRow`: it is line `line` of its day. */
+export function endRow(w: LineWriter, line: number): void {
   w.num(line);
   w.byte(NEWLINE);
 }

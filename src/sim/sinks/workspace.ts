@@ -33,10 +33,24 @@ export interface WorkspaceSinkOptions {
    * resume at close (or once DEFERRED_PARTS_LIMIT active parts pile up) and run in the background.
    */
   deferMerges?: boolean;
+  /**
+   * A day's rows up to this size are read from their file once into memory; a larger day is read
+   * from the file by each pass, so a base of millions of customers does not hold a day in memory
+   * (default STAGE_IN_MEMORY_BYTES).
+   */
+  stageInMemoryBytes?: number;
 }
 
 /** Past this many active parts merges resume mid-load: inserts slow down and then fail near 1,000–3,000. */
 export const DEFERRED_PARTS_LIMIT = 600;
+
+export const STAGE_IN_MEMORY_BYTES = 256 << 20;
+
+/**
+ * The engine maps a file() input into memory by default: a day file of gigabytes then counts in
+ * full in the process's resident memory. Reading it in pieces keeps memory bounded.
+ */
+const PREAD = `SETTINGS storage_file_read_method = 'pread'`;
 
 interface DayFile {
   day: string;
@@ -181,15 +195,22 @@ export class WorkspaceSink implements EventSink {
     const engine = this.engine;
     const started = Date.now();
     const stage = `_sim_rows_${process.pid}_${++this.stageSeq}`;
+    const bytes = statSync(day.file).size;
+    const inMemory = bytes <= (this.opts.stageInMemoryBytes ?? STAGE_IN_MEMORY_BYTES);
+    const rows = inMemory ? stage : `file({file:String}, 'TabSeparated', {structure:String})`;
+    const file = { file: day.file, structure: ROW_STRUCTURE };
     try {
-      await engine.exec(`CREATE TABLE ${stage} (${ROW_STRUCTURE}) ENGINE = Memory`);
-      await engine.exec(
-        `INSERT INTO ${stage} SELECT * FROM file({file:String}, 'TabSeparated', {structure:String})`,
-        { file: day.file, structure: ROW_STRUCTURE },
-      );
+      if (rows === stage) {
+        await engine.exec(`CREATE TABLE ${stage} (${ROW_STRUCTURE}) ENGINE = Memory`);
+        await engine.exec(
+          `INSERT INTO ${stage} SELECT * FROM file({file:String}, 'TabSeparated', {structure:String}) ${PREAD}`,
+          file,
+        );
+      }
       await engine.exec(
         `CREATE TABLE ${stage}_addr ENGINE = Memory AS
-         ${sqlEnrichAddresses(`SELECT DISTINCT toIPv6(src_ip) AS ip FROM ${stage}`)}`,
+         ${sqlEnrichAddresses(`SELECT DISTINCT toIPv6(src_ip) AS ip FROM ${rows}`)} ${PREAD}`,
+        file,
       );
       const computed: Record<string, string> = {
         time: `fromUnixTimestamp64Milli(s.time_ms, 'UTC')`,
@@ -214,20 +235,22 @@ export class WorkspaceSink implements EventSink {
       await engine.exec(
         `INSERT INTO events (${columns.join(', ')})
          SELECT ${select.join(', ')}
-         FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON toIPv6(s.src_ip) = a.ip
-         SETTINGS join_use_nulls = 0, max_insert_threads = 2`,
-        { label: day.label },
+         FROM ${rows} AS s LEFT JOIN ${stage}_addr AS a ON toIPv6(s.src_ip) = a.ip
+         ${PREAD}, join_use_nulls = 0, max_insert_threads = 2,
+           min_insert_block_size_rows = ${COPY_BLOCK_ROWS}, min_insert_block_size_bytes = ${COPY_BLOCK_ROWS * 256}`,
+        { label: day.label, ...file },
       );
       const [row] = await engine.query<{ n: number; lo: string; hi: string }>(
         `SELECT count() AS n, toString(fromUnixTimestamp64Milli(min(time_ms), 'UTC')) AS lo,
-           toString(fromUnixTimestamp64Milli(max(time_ms), 'UTC')) AS hi FROM ${stage}`,
+           toString(fromUnixTimestamp64Milli(max(time_ms), 'UTC')) AS hi FROM ${rows} ${PREAD}`,
+        file,
       );
       const stored = row?.n ?? 0;
       await engine.insert('ingests', [
         {
           ingest_id: randomUUID(),
           source_file: day.label,
-          bytes: statSync(day.file).size,
+          bytes,
           read: stored + duplicates,
           stored,
           quarantined: 0,
