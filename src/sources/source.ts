@@ -10,4 +10,14 @@ export interface EventSource {
   readonly name: string;
   readonly description: string;
   parseSelect(d: Dialect, input: string): string;
+  /**
+   * A cheaper parse for inputs whose first lines need nothing `parseSelect` computes only for
+   * some lines (OCSF: the remainder of unknown keys); see `ocsf/parse.ts`.
+   */
+  readonly deferred?: {
+    /** One row, `n`: how many of the first lines of `input` need it. */
+    probeSelect(input: string): string;
+    /** Like `parseSelect`, with `unmapped_pairs` = `UNMAPPED_LATER` on the lines that need it. */
+    parseDeferred(d: Dialect, input: string): string;
+  };
 }

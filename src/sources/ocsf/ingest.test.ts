@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import type { Workspace } from '../../store/index.ts';
 import { tempFile, tempWorkspace } from '../../store/testing.ts';
 import { type IngestCounts, ingestInputs } from '../index.ts';
+import { PROBE_LINES } from './parse.ts';
 
 const testdata = path.join(import.meta.dirname, 'testdata');
 const golden = (name: string) => path.join(testdata, name);
@@ -283,55 +284,47 @@ describe('OCSF ingest', () => {
       user: { uid: 'c-1', type: 'Customer' },
       session: { uid: 'tok-1', credential_uid: 'k-1', created_time: 1750732365000, issuer: 'login' },
     };
-    const file = tempFile(
-      'unmapped.jsonl',
-      [
-        line({ metadata: { uid: 'u-none' } }),
-        JSON.stringify({ ...every, metadata: { uid: 'u-all' } }),
-        JSON.stringify({ ...every, metadata: { uid: 'u-extra' }, extra: { a: [1, 'x'] } }),
-        // mapped keys present without a value Vigil reads, beside an unmapped one
-        line({
-          metadata: { uid: 'u-empty' },
-          api: { operation: 'GetProfile' },
-          http_request: {},
-          tags: null,
-        }),
-        // key names are case-sensitive: "Time" is not "time"
-        line({ metadata: { uid: 'u-case' }, Time: 'x' }),
-        // numbers and strings that look like mapped fields, at the top level
-        `{"time":1750732365123,"class_uid":6003,"activity_id":2,"status_id":1,"actor":{"user":{"uid":"c-1"}},"src_endpoint":{"ip":"1.2.3.4"},"api":{"operation":"GetProfile"},"metadata":{"uid":"u-dup"},"uid":"x","ip":"1.2.3.4"}`,
-        // Authentication stores user and session; an actor on it is not read, so it is kept
-        JSON.stringify({ ...auth, metadata: { uid: 'u-auth' } }),
-        JSON.stringify({ ...auth, metadata: { uid: 'u-auth-actor' }, actor: { user: { uid: 'x' } } }),
-        // API Activity stores actor; user and session on it are not read, so they are kept
-        JSON.stringify({
-          ...every,
-          metadata: { uid: 'u-api-user' },
-          user: { uid: 'u-1' },
-          session: { uid: 'tok-2' },
-        }),
-        // nested keys at every depth, blanks around colons, resources with extras or without an id,
-        // a mapped object that is not an object, a mapped scalar holding an array
-        `{"time":1750732365123,"class_uid":6003,"activity_id":2,"status_id":1,
+    const lines = [
+      line({ metadata: { uid: 'u-none' } }),
+      JSON.stringify({ ...every, metadata: { uid: 'u-all' } }),
+      JSON.stringify({ ...every, metadata: { uid: 'u-extra' }, extra: { a: [1, 'x'] } }),
+      // mapped keys present without a value Vigil reads, beside an unmapped one
+      line({
+        metadata: { uid: 'u-empty' },
+        api: { operation: 'GetProfile' },
+        http_request: {},
+        tags: null,
+      }),
+      // key names are case-sensitive: "Time" is not "time"
+      line({ metadata: { uid: 'u-case' }, Time: 'x' }),
+      // numbers and strings that look like mapped fields, at the top level
+      `{"time":1750732365123,"class_uid":6003,"activity_id":2,"status_id":1,"actor":{"user":{"uid":"c-1"}},"src_endpoint":{"ip":"1.2.3.4"},"api":{"operation":"GetProfile"},"metadata":{"uid":"u-dup"},"uid":"x","ip":"1.2.3.4"}`,
+      // Authentication stores user and session; an actor on it is not read, so it is kept
+      JSON.stringify({ ...auth, metadata: { uid: 'u-auth' } }),
+      JSON.stringify({ ...auth, metadata: { uid: 'u-auth-actor' }, actor: { user: { uid: 'x' } } }),
+      // API Activity stores actor; user and session on it are not read, so they are kept
+      JSON.stringify({
+        ...every,
+        metadata: { uid: 'u-api-user' },
+        user: { uid: 'u-1' },
+        session: { uid: 'tok-2' },
+      }),
+      // nested keys at every depth, blanks around colons, resources with extras or without an id,
+      // a mapped object that is not an object, a mapped scalar holding an array
+      `{"time":1750732365123,"class_uid":6003,"activity_id":2,"status_id":1,
           "actor" : {"user":{"uid":"c-1","name":"Kim", "groups":[{"name":"vip"}]},"session":{"uid":"t","is_remote":true}},
           "src_endpoint":{"ip":"1.2.3.4","port":443,"location":{"country":"KR","city":"Seoul"}},
           "api":{"operation":"GetProfile","service":{"name":"profile"}},
           "http_request":"GET /x","http_response":{"code":200,"length":[1,2]},
           "resources":[{"uid":"c-2","type":"customer","name":"Lee"},{"uid":"c-3"},{"type":"note"},"c-4"],
           "metadata":{"uid":"u-nested","product":{"name":"gw","vendor_name":"acme"}},"severity_id":1}`.replace(
-          /\n\s*/g,
-          '',
-        ),
-        // resources whose elements hold only what is stored
-        line({ metadata: { uid: 'u-res' }, resources: [{ uid: 'c-2', type: 'customer' }, { uid: 'r-1' }] }),
-      ].join('\n'),
-    );
-    const { counts } = await ingestInputs(ws, [file]);
-    assert.equal(counts.stored, 11);
-    const rows = await ws.engine.query<{ event_id: string; unmapped: string }>(
-      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'u-%' ORDER BY event_id`,
-    );
-    assert.deepEqual(rows, [
+        /\n\s*/g,
+        '',
+      ),
+      // resources whose elements hold only what is stored
+      line({ metadata: { uid: 'u-res' }, resources: [{ uid: 'c-2', type: 'customer' }, { uid: 'r-1' }] }),
+    ];
+    const expected = [
       { event_id: 'u-all', unmapped: '' },
       { event_id: 'u-api-user', unmapped: '{"user":{"uid":"u-1"},"session":{"uid":"tok-2"}}' },
       { event_id: 'u-auth', unmapped: '' },
@@ -351,9 +344,39 @@ describe('OCSF ingest', () => {
       },
       { event_id: 'u-none', unmapped: '' },
       { event_id: 'u-res', unmapped: '' },
-    ]);
+    ];
+    // Unknown keys on the first lines: the file is parsed with the remainder in one pass.
+    const file = tempFile('unmapped.jsonl', lines.join('\n'));
+    const { counts } = await ingestInputs(ws, [file]);
+    assert.equal(counts.stored, 11);
+    const rows = await ws.engine.query<{ event_id: string; unmapped: string }>(
+      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'u-%' ORDER BY event_id`,
+    );
+    assert.deepEqual(rows, expected);
+    // Only after more lines than ingest probes: the remainders of those lines are computed after
+    // the parse, the same.
+    const filler = Array.from({ length: PROBE_LINES + 5 }, (_, i) => line({ metadata: { uid: `w-${i}` } }));
+    const later = tempFile(
+      'unmapped-later.jsonl',
+      [...filler, ...lines.map((l) => l.replace('"metadata":{"uid":"u-', '"metadata":{"uid":"v-'))].join(
+        '\n',
+      ),
+    );
+    const second = (await ingestInputs(ws, [later])).counts;
+    assert.equal(second.stored, PROBE_LINES + 5 + 11);
+    const laterRows = await ws.engine.query<{ event_id: string; unmapped: string }>(
+      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'v-%' ORDER BY event_id`,
+    );
+    assert.deepEqual(
+      laterRows,
+      expected.map((r) => ({ ...r, event_id: r.event_id.replace('u-', 'v-') })),
+    );
+    const [plain] = await ws.engine.query<{ n: number }>(
+      `SELECT countIf(unmapped != '') AS n FROM events WHERE event_id LIKE 'w-%'`,
+    );
+    assert.equal(plain?.n, 0);
     // Whatever was kept parses back as JSON.
-    for (const r of rows) if (r.unmapped) JSON.parse(r.unmapped);
+    for (const r of [...rows, ...laterRows]) if (r.unmapped) JSON.parse(r.unmapped);
   });
 
   test('gzip files are read by extension', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Engine } from '../../store/index.ts';
 import type { EventSource } from '../source.ts';
-import { EVENT_COLUMNS, PARSE_SETTINGS } from './parse.ts';
+import { EVENT_COLUMNS, PARSE_SETTINGS, UNMAPPED_LATER } from './parse.ts';
 
 /** The reconciliation every ingest reports: read = stored + quarantined + duplicates. */
 export interface IngestCounts {
@@ -97,8 +97,15 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
     ingest: ingestId,
   };
   const source = `file({file:String}, 'LineAsString', 'line String')`;
+  // A source with a cheaper parse for inputs that need less (OCSF without unknown keys: see
+  // `parseDeferred`) gets it when its first lines need nothing more.
+  const deferred = opts.source.deferred;
+  const cheap = deferred
+    ? ((await engine.query<{ n: number }>(deferred.probeSelect(source), params))[0]?.n ?? 0) === 0
+    : false;
+  const parse = cheap ? deferred!.parseDeferred : opts.source.parseSelect;
   await engine.exec(
-    `CREATE TABLE ${stage} ENGINE = Memory AS ${opts.source.parseSelect(engine.dialect, source)}
+    `CREATE TABLE ${stage} ENGINE = Memory AS ${parse(engine.dialect, source)}
      SETTINGS ${PARSE_SETTINGS}`,
     params,
   );
@@ -112,11 +119,24 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
       distinct: number;
       lo: string;
       hi: string;
+      later: number;
     }>(
       `SELECT count() AS read, countIf(reason = '') AS valid, uniqExactIf(sipHash64(event_id), reason = '') AS distinct,
-         minIf(time, reason = '') AS lo, maxIf(time, reason = '') AS hi
+         minIf(time, reason = '') AS lo, maxIf(time, reason = '') AS hi, countIf(unmapped_pairs = '${UNMAPPED_LATER}') AS later
        FROM ${stage}`,
     );
+    // Lines the cheap parse left for later: the full parse over them only, joined back by position.
+    const later = (summary?.later ?? 0) > 0;
+    if (later) {
+      const lines = `(SELECT _row_number, line FROM ${source}
+        WHERE _row_number + 1 IN (SELECT source_line FROM ${stage} WHERE unmapped_pairs = '${UNMAPPED_LATER}'))`;
+      await engine.exec(
+        `CREATE TABLE ${stage}_unmapped ENGINE = Memory AS
+         SELECT source_line, unmapped_pairs FROM (${opts.source.parseSelect(engine.dialect, lines)})
+         SETTINGS ${PARSE_SETTINGS}`,
+        params,
+      );
+    }
     const read = summary?.read ?? 0;
     const valid = summary?.valid ?? 0;
     if (valid < read) {
@@ -159,6 +179,9 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
       }
       stored = distinct - old;
       const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'].join(', ');
+      const pairs = later
+        ? `if(s.unmapped_pairs = '${UNMAPPED_LATER}', u.unmapped_pairs, s.unmapped_pairs)`
+        : 's.unmapped_pairs';
       if (stored > 0) {
         // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
         // only where the database has nothing.
@@ -169,10 +192,11 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
         await engine.exec(
           `INSERT INTO events (${columns})
            SELECT ${EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')},
-             if(s.unmapped_pairs = '', '', concat('{', s.unmapped_pairs, '}')),
+             if(${pairs} = '', '', concat('{', ${pairs}, '}')),
              if(a.country != '', a.country, s.reported_country), if(a.asn != 0, a.asn, s.reported_asn),
              a.as_org, a.net_class
            FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON s.src_ip = a.ip
+           ${later ? `LEFT JOIN ${stage}_unmapped AS u ON s.source_line = u.source_line` : ''}
            WHERE s.reason = ''${old > 0 ? ` AND s.event_id NOT IN (${alreadyStored})` : ''}
            ${unique ? '' : 'LIMIT 1 BY s.event_id'}
            SETTINGS join_use_nulls = 0, ${INSERT_SETTINGS}`,
@@ -211,6 +235,7 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
   } finally {
     await engine.exec(`DROP TABLE IF EXISTS ${stage}`);
     await engine.exec(`DROP TABLE IF EXISTS ${stage}_addr`);
+    await engine.exec(`DROP TABLE IF EXISTS ${stage}_unmapped`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Dialect } from '../../store/index.ts';
 import type { EventSource } from '../source.ts';
-import { unmappedSql } from './remainder.ts';
+import { unmappedPresent, unmappedSql } from './remainder.ts';
 
 /**
  * OCSF JSON lines are parsed inside the engine: one `JSONExtract` into a named tuple per line (a
@@ -79,17 +79,53 @@ function requiredReason(path: string[]): string {
  * that have such a key, found by counting.
  */
 export function parseSelect(d: Dialect, input: string): string {
-  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input)})`;
+  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input, true)})`;
+}
+
+/**
+ * `unmapped_pairs` of a line whose remainder was left for later (`parseDeferred`), as written in a
+ * SQL string literal: a NUL byte, which no remainder holds (it starts with a quote).
+ */
+export const UNMAPPED_LATER = '\\0';
+
+/**
+ * The remainder's SQL is large: planning and preparing it costs ~0.2 s per query, more than
+ * parsing a small file. Most inputs carry no key Vigil does not store (the simulator's; one
+ * gateway's), so ingest looks at the first lines first (`probeSelect`): when none has such a key,
+ * the file is parsed without the remainder (`parseDeferred`), which marks the lines that turn out
+ * to have one with `UNMAPPED_LATER`; their remainders are then computed by `parseSelect` over those
+ * lines only. Otherwise the file is parsed with the remainder, in one pass as before.
+ */
+export function parseDeferred(d: Dialect, input: string): string {
+  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input, false)})`;
+}
+
+/** Lines probed before choosing the parse. */
+export const PROBE_LINES = 1000;
+
+/**
+ * SELECT of one row, `n`: how many of the first `PROBE_LINES` lines of `input` may have unknown
+ * keys (a line the JSON parser rejects has none: its extraction is all null, so it would count).
+ */
+export function probeSelect(input: string): string {
+  return `SELECT count() AS n FROM (
+    SELECT line, JSONExtract(line, '${EVENT_TUPLE.replace(/\s+/g, ' ')}') AS j, toUInt16(ifNull(j.class_uid, 0)) AS class_uid
+    FROM (SELECT line FROM ${input} LIMIT ${PROBE_LINES}))
+  WHERE isNotNull(j.class_uid) AND ${unmappedPresent('line')}`;
 }
 
 /** Settings the parse needs to be cheap (see `parseSelect`); results do not depend on them. */
 export const PARSE_SETTINGS = `short_circuit_function_evaluation = 'force_enable'`;
 
-function parseExpressions(d: Dialect, input: string): string {
+function parseExpressions(d: Dialect, input: string, remainder: boolean): string {
   const ip = 'j.src_endpoint.ip';
   const session = (f: string) => `if(class_uid = 3002, j.session.${f}, j.actor.session.${f})`;
-  // The remainder of keys Vigil does not store, only for storable lines that have such keys.
-  const unmapped = unmappedSql('line', (present) => `${present} AND reason = ''`);
+  // The remainder of keys Vigil does not store, only for storable lines that have such keys (or
+  // their mark, see `parseDeferred`).
+  const gate = (present: string) => `${present} AND reason = ''`;
+  const unmapped = remainder
+    ? unmappedSql('line', gate)
+    : `if(${gate(unmappedPresent('line'))}, '${UNMAPPED_LATER}', '')`;
   // True exactly when the classification below would find nothing wrong; it needs no second look
   // at the text. (A line the JSON parser rejects extracts as all-null, so class_uid is null.)
   const storable = `readable AND object_like
@@ -210,4 +246,5 @@ export const ocsf: EventSource = {
   name: 'ocsf',
   description: 'OCSF 1.x JSON lines: API Activity (6003) and Authentication (3002)',
   parseSelect,
+  deferred: { probeSelect, parseDeferred },
 };

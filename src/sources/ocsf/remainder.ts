@@ -15,6 +15,25 @@
  *   use (25x slower). And the planner copies an alias's expression at every use, so aliases of
  *   aliases grow exponentially with depth (a second of planning per query): values used more than
  *   once are bound as lambda arguments instead.
+ *
+ * Measured later (200k such lines with a nested unknown key, in the whole parse; load 4–10, so
+ * ±5 %): parse 1.25 s CPU without the remainder, 1.65 s with only the gate (these lines parse
+ * dearer), 2.05 s with the split of the line (`JSONExtractKeysAndValuesRaw`, ~2 µs a line, the
+ * floor of any exact remainder), 3.0–3.2 s in full. And the remainder's SQL costs ~0.2 s per query
+ * to plan and prepare, whatever the input: a 10-line file parsed in 0.2–0.4 s with it, 0.03 s
+ * without. Kept from that:
+ * - Ingest probes the first lines and parses without the remainder when none needs it
+ *   (`parseDeferred` in parse.ts; later lines that do get it from a second parse of those lines
+ *   only). A 10-line ingest: 0.58 → 0.41 s without unknown keys, 0.53 → 0.58 s with (the probe).
+ * - `keysAtMost` without an `if`: a lazy branch copies every line it reads (plain parse −5 %).
+ * Tried, not kept (same output on the tests and on 60k fuzzed lines, CPU within noise of this
+ * one): the remainder in subquery layers instead of lambdas (each value a column: dearer, every
+ * layer's functions run on every line); one lambda per depth over members numbered by
+ * `transform` (place in the shape, kind, first occurrence by `arrayEnumerateUniq`), the objects to
+ * prune filtered out first and their pruned texts put back at NUL placeholders
+ * (`splitByChar`). Each pass over a line's members costs 0.05–0.2 s per 200k lines, and an exact
+ * remainder needs about as many as this one makes. Also measured: an `if` outside lambdas whose
+ * branch reads the typed extraction copies those columns for the rows it takes.
  */
 
 /**
@@ -90,10 +109,11 @@ const STORED_WHEN: Record<string, string> = {
  * Keys in a JSON text, or more: every key's closing quote is followed by a colon, possibly after
  * blanks; the pattern inside a string value only adds to the count. A text with a quote before a
  * blank counts as unbounded (rare in log lines; it then takes the exact path). Substring scans: a
- * regular expression here cost as much as the typed extraction.
+ * regular expression here cost as much as the typed extraction. No `if`: evaluated lazily, its
+ * branch would copy every line it reads (~5 % of a plain parse).
  */
 const keysAtMost = (text: string) =>
-  `if(multiSearchAny(${text}, ['" ', '"\\t', '"\\r']), 4294967295, countSubstrings(${text}, '":'))`;
+  `greatest(countSubstrings(${text}, '":'), multiSearchAny(${text}, ['" ', '"\\t', '"\\r']) * 4294967295)`;
 
 const rawPair = (k: string, v: string) => `concat(toJSONString(${k}), ':', ${v})`;
 const list = (keys: string[]) => `[${keys.map((k) => `'${k}'`).join(', ')}]`;
@@ -191,11 +211,15 @@ function remainder(t: string, shape: Exclude<Shape, ArrayShape>, when: Record<st
  * does not store (the gate should require it).
  */
 export function unmappedSql(line: string, gate: (present: string) => string): string {
-  const present = `${keysAtMost(line)} > ${storedKeys(EVENT_SHAPE, STORED_WHEN)}`;
   return only1(
-    gate(present),
+    gate(unmappedPresent(line)),
     line,
     'ev',
     remainder('ev', EVENT_SHAPE as Exclude<Shape, ArrayShape>, STORED_WHEN),
   );
+}
+
+/** SQL over `line`, `j` and `class_uid`: true when the line has a key Vigil does not store, or may. */
+export function unmappedPresent(line: string): string {
+  return `${keysAtMost(line)} > ${storedKeys(EVENT_SHAPE, STORED_WHEN)}`;
 }
