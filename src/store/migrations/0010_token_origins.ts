@@ -1,11 +1,5 @@
+import { tokenLedgerSelect, tokenLedgerViewSql } from '../token-ledger.ts';
 import type { Migration } from './types.ts';
-
-/** One row per token of the `events` rows read: the columns of `token_uses` (see below). */
-const TOKEN_USES_SELECT = `SELECT token_id,
-  anyIf(src_ip, class_uid = 6003) AS src_ip, anyIf(actor_uid, class_uid = 6003) AS actor_uid,
-  anyIf(net_class, class_uid = 6003) AS net_class,
-  countIf(class_uid = 6003) AS calls, countIf(class_uid = 3002 AND activity_id = 3) AS issues, count() AS rows
-  FROM events GROUP BY token_id`;
 
 /**
  * `token_uses` (migration 9) with, per token, where one of its API calls came from: an address,
@@ -34,7 +28,7 @@ export const tokenOrigins: Migration = {
       issues UInt64,
       rows UInt64
     ) ${d.sqlMergeTree({ engine: 'SummingMergeTree((calls, issues, rows))', orderBy: 'token_id' })}`,
-    `CREATE MATERIALIZED VIEW token_uses_mv TO token_uses AS ${TOKEN_USES_SELECT}`,
-    `INSERT INTO token_uses ${TOKEN_USES_SELECT}`,
+    tokenLedgerViewSql(),
+    `INSERT INTO token_uses ${tokenLedgerSelect()}`,
   ],
 };
