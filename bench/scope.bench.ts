@@ -20,45 +20,44 @@
  * engine's threads, and is steadier than wall time when other work shares the machine); then
  * exports of EXPORT_ROWS subject rows to jsonl, csv and parquet with the process's peak RSS.
  *
- * The scope reads `events` in one pass (TRACE=1 shows it). The forged-token set comes from
- * `token_uses` (migration 9/10: per token calls, issues and rows, kept at ingest by a materialised
- * view on `events`; used when its rows sum to the events count, else one GROUP BY over every token
- * as before), and so does a hint of where each forged token's calls came from (one call's address,
- * class, account). The pass copies into a candidate table (src/scope/candidates.ts) every forged
- * call (tested by token hash first, then exactly), the seed tokens/accounts/agents' rows, and the
- * rows at the hinted addresses (at a carrier address only those of the hinted accounts). The held
- * rows then say where the calls really came from; an address the hint missed costs one more pass
- * (as the old address pass), never a different answer. Rounds, address classification and the
- * probable pass read only that table. Stores of up to 5 M events skip the table
- * (VIGIL_SCOPE_DIRECT_MAX).
+ * The scope reads `events` in three passes (TRACE=1 shows them): the forged-token set (a GROUP BY
+ * over token_id, class_uid, activity_id), one wide pass copying every forged call (tested by token
+ * hash first, then exactly) and the seed tokens/accounts/agents' rows into a candidate table
+ * (src/scope/candidates.ts), and a pass that tests the address first and copies the rows at the
+ * seed addresses and at the addresses the held rows came from (a carrier address: only its rows of
+ * the accounts the attacker used there). Rounds, address classification and the probable pass then
+ * read only that table. Stores of up to 5 M events skip the table (VIGIL_SCOPE_DIRECT_MAX).
  *
- * Measured here (2 cores; other sessions' simulator and ingest benchmarks running), the old and new
- * code back to back on the same stores, CPU s (wall s), base -> new: at load 5-6.5, 10 M 2.26-2.53
- * (1.5-2.6) -> 1.93-2.02 (1.4-2.0), 30 M 7.2 (7.9-9.3) -> 5.8-6.2 (7.1-7.9); at load 6-7.4,
- * 100 M 27.4 (23.5-35.0) -> 20.0-21.1 (19.1-22.2); in an earlier pair at load 6-7.6, 24.1 (18.0) ->
- * 19.5-20.5 (15.6-29.6). Bare scan 3.7-4.5 CPU. Counts, summaries (DUMP), scope_events, exposures
- * and the CSV export byte-identical at 10/30/100 M (and 10 M --attack 120). No quiet window came
- * in this session: at load 1-3 the old code took 25.6-33.8 CPU s (13.4-17.7 s); expect ~-25 %.
- * Where the CPU goes at 100 M now (load ~6.5): forged set 0.3-0.45 (was 4.6-5.7 at that load),
- * hint 0.15-0.3, the one copy 11.6 (old wide copy 9.4-11.2 + address pass 3.8-5.1), round 0
- * 1.5, exposures 2.8, summaries ~2, small statements ~0.5. The copy reads ~20 columns of every
- * granule (the attacker's rows are in all of them): near a bare scan of those columns (~5.4).
- * Cost moved to ingest: the view groups each inserted block by token. Building this bench's store
- * (INSERT … SELECT of 5 M generated rows) 5.6 -> 6.6 CPU s (+18 %); a plain INSERT … SELECT copy
- * of 10 M stored rows +2.3 CPU s (+25 %). Migration 10 on an existing 100 M store: ~30 CPU s (26 s) once, at first open.
- * Tried and not kept (this session): the three summary breakdowns side by side, and beside the
- * exposures insert (no measurable change under load: each already uses two threads when it can);
- * excluding held rows in the address pass by (_part, _part_offset) instead of the token (a set of
- * 1.5 M (String, UInt64) pairs probed dearer than the token test it replaced: 2.7 -> 3.1);
- * FINAL on token_uses (1.2-1.6 over 10 unmerged parts, vs 0.35 for the numeric candidates first);
- * the exact (token, address, account) as token_uses' key (grouping at ingest 3x dearer than by
- * token alone; the hint needs no exactness). Earlier sessions: finding the addresses in their own
- * narrow pass before the copy (~1.5 more in all); the forged test inside an OR of its own (dearer
- * than the string test alone); testing each call against the set of issued tokens (as dear);
- * GROUP BY cityHash64(token_id), max_block_size 8192, enable_multiple_prewhere_read_steps = 0,
- * argMin of the indicator as one UInt128 min (no gain); people per operation/origin/day as bits
- * in the exposures grouping (the per-subject table cost nearly what it saved); a Memory candidate
- * table (-0.4, but all of it in RAM).
+ * Measured here (2 cores, another session's benchmarks running), the two versions back to back
+ * on the same stores, CPU s (wall s): at load 2-3, 100 M 21.8 (11.3) -> 20.3-20.7 (10.6-10.8) and
+ * in a later pair 26.8 (14.1) -> 24.3-25.9 (12.7-13.5) (runs spread ~20 %; the new one was always
+ * the cheaper), bare scan 3.6-4.4 (1.8-2.2); at load 5-7, 10 M 2.26 (2.4) -> 2.24 (2.8), 30 M 7.2 (7.8) -> 6.7 (6.6),
+ * 100 M 28.0 (34.8) -> 25.7 (29.7); counts equal. Where the CPU goes at 100 M now (load 2.5-3;
+ * wall is about half): forged set 3.0, wide copy 8.4 (reading ~20 columns of every granule: the
+ * attacker's rows are in all of them; the hash test saves ~1 over the string set), address pass
+ * 3.6 (src_ip of every row, then the accounts and tokens where an address matches; ~3,300 rows
+ * copied), round 0 1.2 (writing 1.5 M scope_events rows is ~0.7 of it), exposures 2.2, summaries
+ * 1.1, ~30 small statements 0.5 s wall. Before: forged set 3.0, address pass 3.1, wide copy 10.5.
+ * Tried and not kept: finding the addresses in their own narrow pass before the copy (the old
+ * order: ~1.5 more in all, also with the hash test); the forged test inside an OR (the engine then
+ * runs both hash and string lookups on every row: dearer than the string test alone); testing each
+ * call against the set of issued tokens instead (as dear); GROUP BY cityHash64(token_id) for the
+ * forged set, max_block_size 8192, enable_multiple_prewhere_read_steps = 0 on the copy, argMin of
+ * the indicator as one UInt128 min (no gain); people per operation/origin/day as bits in the
+ * exposures grouping instead of three uniqExact (the per-subject table cost nearly what it saved);
+ * a Memory candidate table (-0.4, but all of it in RAM). The passes over `events` are near what
+ * they must read; under 10 s with room needs a cheaper forged set (a GROUP BY of every token, e.g.
+ * kept per token at ingest) or fewer passes, not cheaper predicates.
+ *
+ * Tried and withdrawn (this stop): a per-token ledger kept at ingest by a materialised view on
+ * `events` (calls, issues, rows and one call's address per token), from which the scope read its
+ * forged set and the addresses to copy in the same pass as the calls. On a quiet machine (load
+ * 1.7-2) it gave 100 M in 12.1-12.7 s (21.5-24.0 CPU s; 10 M 1.82 s, 30 M 4.13 s), against 13.4-17.7
+ * s before, but the view runs in each insert's own thread: ingest of 2 M lines fell from 282k to
+ * 207k events/s back to back, and the simulator's copies took 30-38 % more CPU. The copy pass
+ * alone was 6.8 s (13.4 CPU s) of those 12.1: it reads ~20 columns of every granule, since the
+ * attacker's rows are in all of them, so ≤ 10 s needs a store laid out for it, not a cheaper
+ * predicate.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -165,8 +164,6 @@ async function build(engine: Engine, total: number): Promise<number> {
     if (have?.n === total) return 0;
   }
   await engine.exec('TRUNCATE TABLE events');
-  // Filled again by its materialised view as the rows go in (see migration 9).
-  await engine.exec('TRUNCATE TABLE token_uses');
   const [, s] = await timed(async () => {
     for (let from = 0; from < total; from += CHUNK)
       await engine.exec(generateSql(from, Math.min(total, from + CHUNK), total));

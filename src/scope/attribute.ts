@@ -1,6 +1,6 @@
 import type { CatalogSql } from '../sources/reference/index.ts';
 import type { Engine } from '../store/index.ts';
-import type { Atoms, Candidates, SeenAddress } from './candidates.ts';
+import type { Atoms, Candidates } from './candidates.ts';
 import { classifyAddresses, classifySeeds, SHARED_CLASSES } from './classify.ts';
 import {
   anySql,
@@ -187,17 +187,7 @@ async function fillCandidates(c: AttributionContext): Promise<void> {
   const departed = principals.filter((r) => r.left_on && r.left_on !== '\\N').map((r) => r.principal_id);
   const seeds: Atoms = { forgedCalls: true, tokens: of('token'), actors: departed, agents: of('user_agent') };
   const seedIps = of('ip');
-  // Where the forged calls came from, as remembered at ingest: their rows are copied in the same
-  // pass (at a carrier address only the accounts' rows, as below). The held rows then say where
-  // they really came from, and the second ensure fetches only what the hint missed.
-  const hinted = await c.source.hintedAddresses(SHARED_CLASSES);
-  const hintedCarrier = (a: SeenAddress) => SHARED_CLASSES.includes(a.cls);
-  await c.source.ensure({
-    ...seeds,
-    actors,
-    ips: hinted.filter((a) => !hintedCarrier(a)).map((a) => a.ip),
-    pairs: hinted.filter((a) => hintedCarrier(a) && a.actors.length > 0),
-  });
+  await c.source.ensure({ ...seeds, actors });
   const seen = await c.source.addressesOf(seeds, SHARED_CLASSES);
   // A seed address with no held row: its class from its own rows.
   await c.source.classify(seedIps);

@@ -80,8 +80,6 @@ export class Candidates {
   readonly netClass = new Map<string, string>();
   private created = false;
   readonly table: string;
-  /** `token_uses` covers `events`: it can hint where the forged calls came from (`hintedAddresses`). */
-  origins = false;
 
   /**
    * `direct`: read `events` itself (no copy): on a small store a pass over it costs less than
@@ -149,25 +147,6 @@ export class Candidates {
     );
     for (const r of rows) this.netClass.set(r.ip, r.cls);
     return rows;
-  }
-
-  /**
-   * Where the forged calls came from as `token_uses` remembers it (one call's address, class and
-   * account per token), without reading `events`: a hint of what `addressesOf` will find once the
-   * calls are held, so that the rows at those addresses can be copied in the same pass as the
-   * calls. Nothing is recorded from it (`netClass` comes from the held rows): a wrong or missing
-   * address only costs a pass, never an answer. Empty unless `origins`.
-   */
-  async hintedAddresses(sharedClasses: readonly string[]): Promise<SeenAddress[]> {
-    if (!this.origins || this.direct) return [];
-    const p = new SqlParams();
-    const d = this.engine.dialect;
-    return this.engine.query<SeenAddress>(
-      `SELECT ${d.sqlIpToString('src_ip')} AS ip, anyIf(net_class, net_class != '') AS cls,
-         groupUniqArrayIf(actor_uid, ${p.inList('net_class', sharedClasses)}) AS actors
-       FROM token_uses PREWHERE calls > 0 AND issues = 0 WHERE token_id IN ${this.forgedTokens} GROUP BY src_ip`,
-      p.values,
-    );
   }
 
   /**

@@ -6,7 +6,7 @@ import { currentUser, recordAudit } from './audit.ts';
 import { Candidates } from './candidates.ts';
 import { continuedWindow } from './continuation.ts';
 import { materialiseExposures } from './exposures.ts';
-import { createForgedSet, dropForgedSetSql, sqlTime } from './sql.ts';
+import { dropForgedSetSql, forgedSetSql, sqlTime } from './sql.ts';
 import { summarise } from './summary.ts';
 import type { ScopeIncident, ScopeOptions, ScopeSummary } from './types.ts';
 
@@ -111,7 +111,7 @@ export async function scopeIncident(
   const window = continued.window;
   const direct = events <= DIRECT_MAX_EVENTS;
   const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens, direct);
-  source.origins = await createForgedSet(engine, forgedTokens);
+  for (const statement of forgedSetSql(forgedTokens)) await engine.exec(statement);
   let expansion: ScopeSummary['expansion'];
   try {
     expansion = await attribute({

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Dialect, Engine, Params } from '../store/index.ts';
+import type { Dialect, Params } from '../store/index.ts';
 
 /**
  * Small SQL pieces shared by the scope queries. Lists of entity ids are bound as one JSON string
@@ -36,50 +36,29 @@ export const EXPOSING = `class_uid = 6003 AND status_id = 1 AND (http_status = 0
 
 /**
  * Tokens that API calls carried and the login service never issued (no Authentication event of
- * activity 3 with them), kept as a Set table per computation, with beside it a Set of the tokens'
- * 64-bit hashes (`sqlForgedHash`: a number set is probed faster than a string set).
- *
- * Read from `token_uses` (per token: calls, issues, rows; kept at ingest by a materialised view)
- * when it covers exactly the rows of `events` (its rows sum to their count): the tokens with a
- * row of calls and no issue, a small set, are found on the numeric columns first, and only their
- * rows are summed per token (an issue may sit in another row of the same token until parts merge).
- * `GLOBAL IN` so that on a cluster the candidates are taken from every shard. 100 M events: ~3 CPU
- * s for grouping every event -> ~0.4.
- *
- * Otherwise from `events` itself: one GROUP BY over the tokens, where a token whose smallest class
- * is 6003 was never issued (the calls of one session sit together in the sort order, so the
- * grouping mostly meets a token it just saw). Testing every call against the (large) set of issued
- * tokens instead took three times as long.
- *
- * True when read from `token_uses` (which then also hints where the forged calls came from).
+ * activity 3 with them), kept as a Set table per computation. One GROUP BY over the tokens, where
+ * a token whose smallest class is 6003 was never issued: the calls of one session sit together in
+ * the sort order, so the grouping mostly meets a token it just saw, and what is left is a set as
+ * small as the forgeries. Testing every call against the (large) set of issued tokens instead took
+ * three times as long, and the whole store paid it in every pass that asked "forged?".
+ * Beside it, a Set of the tokens' 64-bit hashes (`sqlForgedHash`): a number set is probed faster
+ * than a string set.
  */
-export async function createForgedSet(engine: Engine, table: string): Promise<boolean> {
-  const [cover] = await engine.query<{ summarised: number; events: number }>(
-    'SELECT (SELECT sum(rows) FROM token_uses) AS summarised, (SELECT count() FROM events) AS events',
-  );
-  const summarised = cover !== undefined && Number(cover.summarised) === Number(cover.events);
-  const source = summarised
-    ? `SELECT token_id FROM token_uses
-       PREWHERE cityHash64(token_id) GLOBAL IN (
-         SELECT cityHash64(token_id) FROM token_uses PREWHERE calls > 0 AND issues = 0 WHERE token_id != '')
-       WHERE token_id != '' GROUP BY token_id HAVING sum(issues) = 0 AND sum(calls) > 0`
-    : `SELECT token_id FROM events
-       PREWHERE token_id != '' AND (class_uid = 6003 OR (class_uid = 3002 AND activity_id = 3))
-       GROUP BY token_id HAVING min(class_uid) = 6003`;
-  for (const statement of [
+export function forgedSetSql(table: string): string[] {
+  return [
     `CREATE TABLE ${table}_list (token_id String) ENGINE = Memory`,
-    `INSERT INTO ${table}_list ${source}`,
+    `INSERT INTO ${table}_list SELECT token_id FROM events
+     PREWHERE token_id != '' AND (class_uid = 6003 OR (class_uid = 3002 AND activity_id = 3))
+     GROUP BY token_id HAVING min(class_uid) = 6003`,
     `CREATE TABLE ${table} (token_id String) ENGINE = Set SETTINGS persistent = 0`,
     `INSERT INTO ${table} SELECT token_id FROM ${table}_list`,
     `CREATE TABLE ${table}_h (h UInt64) ENGINE = Set SETTINGS persistent = 0`,
     `INSERT INTO ${table}_h SELECT cityHash64(token_id) FROM ${table}_list`,
     `DROP TABLE ${table}_list`,
-  ])
-    await engine.exec(statement);
-  return summarised;
+  ];
 }
 
-/** Drops what `createForgedSet` made. */
+/** Drops what `forgedSetSql` made. */
 export function dropForgedSetSql(table: string): string[] {
   return [`${table}_list`, table, `${table}_h`].map((t) => `DROP TABLE IF EXISTS ${t}`);
 }

@@ -2,6 +2,5 @@
 
 export { Dialect, ModernDialect } from './dialect/index.ts';
 export type { Engine, InsertFormat, Params, Row } from './engine.ts';
-export { pauseTokenLedger, resumeTokenLedger, tokenLedgerSelect } from './token-ledger.ts';
 export type { Holder, OpenOptions, Workspace } from './workspace.ts';
 export { openWorkspace, readHolder, updateHolder, withWorkspace } from './workspace.ts';

@@ -1,5 +1,4 @@
 import { EVENT_COLUMNS } from '../../sources/ocsf/parse.ts';
-import { tokenLedgerSelect } from '../../store/index.ts';
 import { ipToInt, NETWORKS } from '../networks.ts';
 
 /**
@@ -100,14 +99,20 @@ export const COPY_BLOCK_ROWS = 262_144;
  * JOIN; per copy only additions, one integer hash and short concatenations remain.
  */
 export function replicaInsertSql(plan: ReplicaPlan, attackTable: string, copies: number): string {
-  const remap = remapped(plan);
-  const newActor = remap.actor_uid;
+  const ranges = publicRanges();
+  const starts = `[${ranges.map(([a]) => a).join(', ')}, 0]::Array(UInt32)`;
+  const sizes = `[${ranges.map(([a, b]) => b - a + 1).join(', ')}, 1]::Array(UInt32)`;
+  const newActor = `if(_cust, ${paddedId('c-', `_actor_n + shard * ${plan.baseCustomers}`)}, actor_uid)`;
+  const first = drawIp(0);
+  // Only attacker addresses need a second draw; without any, none is spelled out.
+  const ip =
+    plan.avoidIps.length > 0 ? `if(${first} IN {avoid:Array(UInt32)}, ${drawIp(1)}, ${first})` : first;
   const newEventId = `concat('ev-', toString(shard), _ev_tail)`;
   const expressions: Record<string, string> = {
     event_id: newEventId,
     actor_uid: newActor,
-    token_id: remap.token_id,
-    src_ip: remap.src_ip,
+    token_id: `if(_token_h = 0, '', concat('jti-', lower(hex(reinterpretAsFixedString(intHash64(_token_h + shard))))))`,
+    src_ip: `if(_ip_public, toIPv6(toIPv4(${ip})), src_ip)`,
     url_path: `if(_url_at > 0, concat(_url_head, ${newActor}, _url_tail), url_path)`,
     request_id: `if(request_id = '', '', concat('req-', ${newEventId}))`,
     subject_ids: `arrayMap((k, n, x) -> multiIf(k = 1, ${paddedId('c-', `n + shard * ${plan.baseCustomers}`)},
@@ -117,19 +122,31 @@ export function replicaInsertSql(plan: ReplicaPlan, attackTable: string, copies:
   };
   const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'];
   const select = columns.map((c) => expressions[c] ?? c).join(',\n    ');
+  const v4 = 'toUInt32(toIPv4(src_ip))';
   return `INSERT INTO events (${columns.join(', ')})
   SELECT ${select}
   FROM (
     SELECT *,
-      ${remapInputs('toUInt32(toIPv4(src_ip))')},
+      startsWith(actor_uid, 'c-') AS _cust,
+      if(_cust, toUInt32OrZero(substring(actor_uid, 3)), 0) AS _actor_n,
       concat('-', substring(event_id, 4)) AS _ev_tail,
+      if(token_id = '', 0, bitOr(sipHash64(token_id), 1)) AS _token_h,
+      ${v4} AS _v4,
+      ${rangeIndexOf('_v4')} AS _ip_range,
+      _ip_range <= ${ranges.length} AS _ip_public,
+      toUInt64(_v4) * 4096 AS _ip_key,
+      arrayElement(${starts}, _ip_range) AS _ip_start,
+      arrayElement(${sizes}, _ip_range) AS _ip_size,
       if(_cust, position(url_path, actor_uid), 0) AS _url_at,
       substring(url_path, 1, _url_at - 1) AS _url_head,
       substring(url_path, _url_at + length(actor_uid)) AS _url_tail,
       arrayMap(x -> multiIf(startsWith(x, 'c-'), 1, startsWith(x, 'r-'), 2, 0), subject_ids) AS _subj_kind,
       arrayMap(x -> toUInt32OrZero(substring(x, 3)), subject_ids) AS _subj_n
     FROM events
-    WHERE ${replicable(attackTable)}
+    WHERE time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')}
+      AND source_file = {label:String}
+      AND (startsWith(actor_uid, 'c-') OR actor_uid IN {services:Array(String)})
+      AND event_id NOT IN (SELECT event_id FROM ${attackTable})
   )
   ARRAY JOIN range({first:UInt32}, {last:UInt32} + 1) AS shard
   -- A day's base (~150k rows) is under the size at which the engine reads a part with two threads,
@@ -140,61 +157,6 @@ export function replicaInsertSql(plan: ReplicaPlan, attackTable: string, copies:
     min_insert_block_size_rows = ${COPY_BLOCK_ROWS / 2}, max_insert_block_size = ${COPY_BLOCK_ROWS / 2},
     max_threads = 2, max_insert_threads = 2,
     merge_tree_min_rows_for_concurrent_read = 8192, merge_tree_min_bytes_for_concurrent_read = 0`;
-}
-
-/**
- * The token ledger's rows (`token_uses`, see store/token-ledger.ts) for the copies of one base day,
- * without the ledger's view: the base day's replicable rows grouped by token, then renamed per
- * shard exactly as `replicaInsertSql` renames their rows (token, account, address). The counts
- * are exact; the address and account, a hint of one call's, are the copies of the base's hint.
- * Grouping the base once instead of every copy costs ~1/20 of what the view does. Same binds.
- */
-export function replicaLedgerSql(plan: ReplicaPlan, attackTable: string): string {
-  const remap = remapped(plan);
-  return `INSERT INTO token_uses (token_id, src_ip, actor_uid, net_class, calls, issues, rows)
-  SELECT ${remap.token_id}, if(calls = 0, src_ip, ${remap.src_ip}), ${remap.actor_uid}, net_class, calls, issues, rows
-  FROM (
-    SELECT *, ${remapInputs('if(calls = 0, toUInt32(0), toUInt32(toIPv4(src_ip)))')}
-    FROM (${tokenLedgerSelect(replicable(attackTable))})
-  )
-  ARRAY JOIN range({first:UInt32}, {last:UInt32} + 1) AS shard`;
-}
-
-/** The base rows of a day that are copied: customers' and services', no attack event. */
-function replicable(attackTable: string): string {
-  return `time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')}
-      AND source_file = {label:String}
-      AND (startsWith(actor_uid, 'c-') OR actor_uid IN {services:Array(String)})
-      AND event_id NOT IN (SELECT event_id FROM ${attackTable})`;
-}
-
-/** Per base row, what renaming it needs (computed once, before the ARRAY JOIN); `v4`: its address as UInt32. */
-function remapInputs(v4: string): string {
-  const ranges = publicRanges();
-  const starts = `[${ranges.map(([a]) => a).join(', ')}, 0]::Array(UInt32)`;
-  const sizes = `[${ranges.map(([a, b]) => b - a + 1).join(', ')}, 1]::Array(UInt32)`;
-  return `startsWith(actor_uid, 'c-') AS _cust,
-      if(_cust, toUInt32OrZero(substring(actor_uid, 3)), 0) AS _actor_n,
-      if(token_id = '', 0, bitOr(sipHash64(token_id), 1)) AS _token_h,
-      ${v4} AS _v4,
-      ${rangeIndexOf('_v4')} AS _ip_range,
-      _ip_range <= ${ranges.length} AS _ip_public,
-      toUInt64(_v4) * 4096 AS _ip_key,
-      arrayElement(${starts}, _ip_range) AS _ip_start,
-      arrayElement(${sizes}, _ip_range) AS _ip_size`;
-}
-
-/** A copy's account, token and address in shard `shard`, from `remapInputs`. */
-function remapped(plan: ReplicaPlan): { actor_uid: string; token_id: string; src_ip: string } {
-  const first = drawIp(0);
-  // Only attacker addresses need a second draw; without any, none is spelled out.
-  const ip =
-    plan.avoidIps.length > 0 ? `if(${first} IN {avoid:Array(UInt32)}, ${drawIp(1)}, ${first})` : first;
-  return {
-    actor_uid: `if(_cust, ${paddedId('c-', `_actor_n + shard * ${plan.baseCustomers}`)}, actor_uid)`,
-    token_id: `if(_token_h = 0, '', concat('jti-', lower(hex(reinterpretAsFixedString(intHash64(_token_h + shard))))))`,
-    src_ip: `if(_ip_public, toIPv6(toIPv4(${ip})), src_ip)`,
-  };
 }
 
 /** Attacker addresses as the integers `replicaInsertSql` binds to `avoid`. */

@@ -249,27 +249,6 @@ describe('simulate into a workspace (amplified)', () => {
     assert.ok(kept < 5, `${kept}% of shard-1 customer addresses reused`);
   });
 
-  it("writes the token ledger's rows itself, exactly the view's counts, and restarts the view", async () => {
-    const ledger = `SELECT token_id, sum(calls) AS c, sum(issues) AS i, sum(rows) AS r FROM token_uses GROUP BY token_id`;
-    const events = `SELECT token_id, countIf(class_uid = 6003) AS c, countIf(class_uid = 3002 AND activity_id = 3) AS i,
-      count() AS r FROM events GROUP BY token_id`;
-    assert.ok((await one(`SELECT count() AS n FROM (${ledger})`)) > 1000);
-    assert.equal(await one(`SELECT count() AS n FROM (${ledger} EXCEPT ${events})`), 0);
-    assert.equal(await one(`SELECT count() AS n FROM (${events} EXCEPT ${ledger})`), 0);
-    // The hint: some call of the token came from that address, by that account.
-    const misses = await one(
-      `SELECT count() AS n FROM (SELECT token_id, src_ip, actor_uid FROM token_uses WHERE calls > 0 AND token_id != '')
-       WHERE (token_id, src_ip, actor_uid) NOT IN (SELECT token_id, src_ip, actor_uid FROM events WHERE class_uid = 6003)`,
-    );
-    assert.equal(misses, 0);
-    assert.equal(
-      await one(
-        `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'token_uses_mv'`,
-      ),
-      1,
-    );
-  });
-
   it('refuses a workspace that already holds events', async () => {
     await assert.rejects(simulateIntoWorkspace(ws, OPTIONS, { out, shards: 2 }), /already holds/);
   });

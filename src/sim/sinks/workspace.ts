@@ -5,19 +5,12 @@ import path from 'node:path';
 import { loadIpDatabase, sqlEnrichAddresses } from '../../sources/enrich/index.ts';
 import { emptyCounts, type IngestCounts } from '../../sources/index.ts';
 import { EVENT_COLUMNS } from '../../sources/ocsf/parse.ts';
-import { type Engine, pauseTokenLedger, resumeTokenLedger, tokenLedgerSelect } from '../../store/index.ts';
+import type { Engine } from '../../store/index.ts';
 import { DAY, parseDate } from '../clock.ts';
 import type { EventSink } from '../sink.ts';
 import type { ScenarioTruth } from '../truth.ts';
 import type { World } from '../world.ts';
-import {
-  avoidList,
-  COPY_BLOCK_ROWS,
-  type ReplicaPlan,
-  replicaInsertSql,
-  replicaLabel,
-  replicaLedgerSql,
-} from './replicate.ts';
+import { avoidList, COPY_BLOCK_ROWS, type ReplicaPlan, replicaInsertSql, replicaLabel } from './replicate.ts';
 import { ROW_STRUCTURE } from './rows.ts';
 
 export interface WorkspaceSinkProgress {
@@ -50,9 +43,6 @@ export interface WorkspaceSinkOptions {
 
 /** Past this many active parts merges resume mid-load: inserts slow down and then fail near 1,000–3,000. */
 export const DEFERRED_PARTS_LIMIT = 600;
-
-/** Tables whose merges wait for the end of the load. */
-const DEFERRED = ['events', 'token_uses'];
 
 export const STAGE_IN_MEMORY_BYTES = 256 << 20;
 
@@ -97,7 +87,6 @@ export class WorkspaceSink implements EventSink {
   readonly counts: IngestCounts = emptyCounts();
   replicaRows = 0;
   private mergesStopped = false;
-  private ledgerPaused = false;
 
   constructor(
     private readonly engine: Engine,
@@ -117,14 +106,9 @@ export class WorkspaceSink implements EventSink {
     };
     await loadIpDatabase(this.engine);
     if (this.opts.deferMerges ?? true) {
-      // And the token ledger's, a part or two a day.
-      for (const table of DEFERRED) await this.engine.exec(`SYSTEM STOP MERGES ${table}`);
+      await this.engine.exec('SYSTEM STOP MERGES events');
       this.mergesStopped = true;
     }
-    // The token ledger's view would group every copied row again; the sink writes the ledger's
-    // rows itself, the copies' from the base's (`replicaLedgerSql`), and restarts the view at the end.
-    await pauseTokenLedger(this.engine);
-    this.ledgerPaused = true;
     await this.engine.exec(
       `CREATE TABLE ${this.attackTable} (event_id String, scenario String) ENGINE = Memory`,
     );
@@ -256,11 +240,6 @@ export class WorkspaceSink implements EventSink {
            min_insert_block_size_rows = ${COPY_BLOCK_ROWS}, min_insert_block_size_bytes = ${COPY_BLOCK_ROWS * 256}`,
         { label: day.label, ...file },
       );
-      if (this.ledgerPaused)
-        await engine.exec(
-          `INSERT INTO token_uses ${tokenLedgerSelect(`${DAY_ROWS} AND source_file = {label:String}`)}`,
-          { label: day.label, ...dayBounds(day.day) },
-        );
       const [row] = await engine.query<{ n: number; lo: string; hi: string }>(
         `SELECT count() AS n, toString(fromUnixTimestamp64Milli(min(time_ms), 'UTC')) AS lo,
            toString(fromUnixTimestamp64Milli(max(time_ms), 'UTC')) AS hi FROM ${rows} ${PREAD}`,
@@ -291,17 +270,21 @@ export class WorkspaceSink implements EventSink {
 
   private async replicate(plan: ReplicaPlan, day: DayFile): Promise<void> {
     const started = Date.now();
+    // Stored times may sit a little outside their UTC day (a gateway node's clock is off).
+    const start = parseDate(day.day);
     const params = {
       label: day.label,
       replica: replicaLabel(day.label),
-      ...dayBounds(day.day),
+      lo: toSqlTime(start - DAY / 24),
+      hi: toSqlTime(start + DAY + DAY / 24),
       services: [...plan.services],
       avoid: avoidList(plan.avoidIps),
     };
     // Shards in groups of about COPY_BLOCK_ROWS rows per statement: one ARRAY JOIN over all of
     // them would hold base rows × shards in memory at once.
     const [base] = await this.engine.query<{ n: number }>(
-      `SELECT count() AS n FROM events WHERE ${DAY_ROWS} AND source_file = {label:String}`,
+      `SELECT count() AS n FROM events WHERE time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')}
+         AND source_file = {label:String}`,
       params,
     );
     const perGroup = Math.max(1, Math.floor((16 * COPY_BLOCK_ROWS) / Math.max(1, base?.n ?? 1)));
@@ -313,14 +296,9 @@ export class WorkspaceSink implements EventSink {
         last,
       });
     }
-    await this.engine.exec(replicaLedgerSql(plan, this.attackTable), {
-      ...params,
-      first: 1,
-      last: plan.shards - 1,
-    });
     const [row] = await this.engine.query<{ n: number; lo: string; hi: string }>(
       `SELECT count() AS n, toString(min(time)) AS lo, toString(max(time)) AS hi FROM events
-       WHERE ${DAY_ROWS} AND source_file = {replica:String}`,
+       WHERE time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')} AND source_file = {replica:String}`,
       params,
     );
     const n = row?.n ?? 0;
@@ -356,7 +334,7 @@ export class WorkspaceSink implements EventSink {
   private async resumeMerges(): Promise<void> {
     if (!this.mergesStopped) return;
     this.mergesStopped = false;
-    for (const table of DEFERRED) await this.engine.exec(`SYSTEM START MERGES ${table}`);
+    await this.engine.exec('SYSTEM START MERGES events');
   }
 
   /** Removes the temporary files and table; safe to call again, and after a failed run. */
@@ -365,21 +343,10 @@ export class WorkspaceSink implements EventSink {
     this.current = null;
     await this.working;
     await this.resumeMerges();
-    if (this.ledgerPaused) await resumeTokenLedger(this.engine);
-    this.ledgerPaused = false;
     await this.engine.exec(`DROP TABLE IF EXISTS ${this.attackTable}`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
-
-/** Stored times may sit a little outside their UTC day (a gateway node's clock is off). */
-function dayBounds(day: string): { lo: string; hi: string } {
-  const start = parseDate(day);
-  return { lo: toSqlTime(start - DAY / 24), hi: toSqlTime(start + DAY + DAY / 24) };
-}
-
-/** The rows of a day, with `dayBounds` bound. */
-const DAY_ROWS = `time >= {lo:DateTime64(3, 'UTC')} AND time < {hi:DateTime64(3, 'UTC')}`;
 
 function toSqlTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');

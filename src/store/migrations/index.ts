@@ -6,13 +6,12 @@ import { baselines } from './0005_baselines.ts';
 import { scopeAudit } from './0006_scope_audit.ts';
 import { access } from './0007_access.ts';
 import { incidentViews } from './0008_incident_views.ts';
-import { tokenUses } from './0009_token_uses.ts';
-import { tokenOrigins } from './0010_token_origins.ts';
+import { dropTokenLedger } from './0011_drop_token_ledger.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
-/** In version order. Add a file per change; never edit a released migration. */
+/** In version order. Add a file per change; never edit a released migration (9 and 10 were withdrawn). */
 export const migrations: Migration[] = [
   events,
   reference,
@@ -22,6 +21,5 @@ export const migrations: Migration[] = [
   scopeAudit,
   access,
   incidentViews,
-  tokenUses,
-  tokenOrigins,
+  dropTokenLedger,
 ];
