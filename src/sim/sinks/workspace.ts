@@ -232,11 +232,13 @@ export class WorkspaceSink implements EventSink {
         net_class: 'a.net_class',
       };
       const select = columns.map((c) => enriched[c] ?? computed[c] ?? `s.${c}`);
+      // A day read from its file is read by one thread: with two, parsing, the address join and two
+      // writers in flight took a 3 M-customer day (33 M events) to 2.18 GB RSS; with one, 1.68 GB.
       await engine.exec(
         `INSERT INTO events (${columns.join(', ')})
          SELECT ${select.join(', ')}
          FROM ${rows} AS s LEFT JOIN ${stage}_addr AS a ON toIPv6(s.src_ip) = a.ip
-         ${PREAD}, join_use_nulls = 0, max_insert_threads = 2,
+         ${PREAD}, join_use_nulls = 0, max_insert_threads = ${inMemory ? 2 : 1}${inMemory ? '' : ', max_threads = 1'},
            min_insert_block_size_rows = ${COPY_BLOCK_ROWS}, min_insert_block_size_bytes = ${COPY_BLOCK_ROWS * 256}`,
         { label: day.label, ...file },
       );
