@@ -22,8 +22,9 @@
  * copies 1.42 M/s), then 74.6 s settling 706 parts (101.9 CPU s); peak RSS 1,757 MB; 39 B/event.
  * With whole blocks per writer: 973,890/s but peak RSS 1,968 MB, too near the 2 GB bound.
  * Typed rows through the stream's sorted runs (no day of pending events held) and the orders
- * packed, quiet machine, two runs back to back: 1,047,100 and 922,496 events/s over the load
- * (89.6 / 101.7 s, 151.8 / 172.4 CPU s), settling 66.5 / 60.4 s, peak RSS 1,558 / 1,721 MB.
+ * packed, quiet machine (load 1.6-2 at each start but the last, 4.9), four runs back to back:
+ * 1,047,100 / 922,496 / 1,155,381 / 1,004,414 events/s over the load (89.6 / 101.7 / 81.2 / 93.4 s;
+ * 151.8 / 172.4 / 136.8 / 158.9 CPU s), settling 59-68 s, peak RSS 1,558-1,721 MB, 39 B/event.
  */
 import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
