@@ -52,12 +52,14 @@
  * Tried and withdrawn (this stop): a per-token ledger kept at ingest by a materialised view on
  * `events` (calls, issues, rows and one call's address per token), from which the scope read its
  * forged set and the addresses to copy in the same pass as the calls. On a quiet machine (load
- * 1.7-2) it gave 100 M in 12.1-12.7 s (21.5-24.0 CPU s; 10 M 1.82 s, 30 M 4.13 s), against 13.4-17.7
- * s before, but the view runs in each insert's own thread: ingest of 2 M lines fell from 282k to
- * 207k events/s back to back, and the simulator's copies took 30-38 % more CPU. The copy pass
- * alone was 6.8 s (13.4 CPU s) of those 12.1: it reads ~20 columns of every granule, since the
- * attacker's rows are in all of them, so ≤ 10 s needs a store laid out for it, not a cheaper
- * predicate.
+ * 1.7-2) it gave 100 M in 12.1-12.7 s (21.5-24.0 CPU s; 10 M 1.82 s, 30 M 4.13 s); this code, without
+ * it, minutes later at load 2.1-2.2: 11.71 and 11.79 s (22.1-22.6 CPU s). And the view runs in each
+ * insert's own thread: ingest of 2 M lines fell from 282k to 207k events/s back to back, and the
+ * simulator's copies took 30-38 % more CPU. With the ledger the copy pass (calls and addresses
+ * together) was 6.8 s (13.4 CPU s); without, the copy is 4.8 s (9.3) and the address pass 2.1 s
+ * (4.2), the forged set 1.8 s (3.5), exposures 1.3 s (2.5). Each pass reads ~20 columns of every
+ * granule, since the attacker's rows are in all of them, so ≤ 10 s needs a store laid out for it,
+ * not a cheaper predicate.
  */
 import fs from 'node:fs';
 import os from 'node:os';
