@@ -1,5 +1,6 @@
 import { DAY, HOUR, utcDate } from './clock.ts';
 import { type ApiCall, type AuthCall, eventId, LineWriter, writeApiLine, writeAuthLine } from './ocsf.ts';
+import { timeOrder } from './order.ts';
 import { Rng } from './rng.ts';
 import { DayRuns } from './runs.ts';
 import type { EventSink } from './sink.ts';
@@ -291,20 +292,12 @@ export class EventStream {
   }
 }
 
-const INDEX_BITS = 2 ** 23;
-
 /**
- * Stable sort by true time. A comparator sort of a day's objects costs a function call per
- * comparison; packing (time within the last two days, position) into one float and sorting a
- * Float64Array natively is several times faster.
+ * Stable sort by true time, times before the last two days counted as the start of them: the
+ * order of the runs' merge keys (`encodeRun`).
  */
 function sortByTime(events: Pending[], until: number): Pending[] {
-  if (events.length >= INDEX_BITS) return events.sort((a, b) => a.t - b.t);
   const base = until - 2 * DAY;
-  const keys = new Float64Array(events.length);
-  for (let i = 0; i < events.length; i++) keys[i] = Math.max(0, events[i].t - base) * INDEX_BITS + i;
-  keys.sort();
-  const out: Pending[] = new Array(events.length);
-  for (let i = 0; i < keys.length; i++) out[i] = events[keys[i] % INDEX_BITS];
-  return out;
+  const order = timeOrder(Float64Array.from(events, (p) => Math.max(0, p.t - base)));
+  return Array.from(order, (k) => events[k]);
 }

@@ -1,6 +1,7 @@
 import { OPERATIONS, type Operation } from '../catalog.ts';
 import { HOUR, kstHour, kstWeekday } from '../clock.ts';
 import type { DayContext } from '../context.ts';
+import { timeOrder } from '../order.ts';
 import { fillPath } from '../paths.ts';
 import { Rng } from '../rng.ts';
 import { TokenSession } from '../tokens.ts';
@@ -76,7 +77,9 @@ export function generateServices(ctx: DayContext): void {
       mfa: false,
       kid: () => key,
     });
-    for (const k of timeOrder(times)) {
+    const order = timeOrder(times);
+    for (let j = 0; j < order.length; j++) {
+      const k = order[j];
       const t = times[k];
       const { op, subjects, ref } = call(k, t);
       ctx.stream.api({
@@ -115,25 +118,4 @@ interface Call {
   op: Operation;
   subjects: readonly Subject[];
   ref: string;
-}
-
-/** Positions of `times` in time order, ties in position order (what a stable sort gives). */
-function timeOrder(times: Float64Array): Uint32Array | number[] {
-  const n = times.length;
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let k = 0; k < n; k++) {
-    if (times[k] < min) min = times[k];
-    if (times[k] > max) max = times[k];
-  }
-  // (time, position) packed into one exactly representable float, sorted natively.
-  const span = 2 ** Math.ceil(Math.log2(n + 1));
-  if ((max - min + 1) * span > Number.MAX_SAFE_INTEGER)
-    return Array.from({ length: n }, (_, k) => k).sort((a, b) => times[a] - times[b] || a - b);
-  const keys = new Float64Array(n);
-  for (let k = 0; k < n; k++) keys[k] = (times[k] - min) * span + k;
-  keys.sort();
-  const order = new Uint32Array(n);
-  for (let k = 0; k < n; k++) order[k] = keys[k] % span;
-  return order;
 }

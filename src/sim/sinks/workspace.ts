@@ -200,7 +200,7 @@ export class WorkspaceSink implements EventSink {
     const rows = inMemory ? stage : `file({file:String}, 'TabSeparated', {structure:String})`;
     const file = { file: day.file, structure: ROW_STRUCTURE };
     try {
-      if (rows === stage) {
+      if (inMemory) {
         await engine.exec(`CREATE TABLE ${stage} (${ROW_STRUCTURE}) ENGINE = Memory`);
         await engine.exec(
           `INSERT INTO ${stage} SELECT * FROM file({file:String}, 'TabSeparated', {structure:String}) ${PREAD}`,
@@ -238,7 +238,7 @@ export class WorkspaceSink implements EventSink {
         `INSERT INTO events (${columns.join(', ')})
          SELECT ${select.join(', ')}
          FROM ${rows} AS s LEFT JOIN ${stage}_addr AS a ON toIPv6(s.src_ip) = a.ip
-         ${PREAD}, join_use_nulls = 0, max_insert_threads = ${inMemory ? 2 : 1}${inMemory ? '' : ', max_threads = 1'},
+         ${PREAD}, join_use_nulls = 0, ${inMemory ? 'max_insert_threads = 2' : 'max_insert_threads = 1, max_threads = 1'},
            min_insert_block_size_rows = ${COPY_BLOCK_ROWS}, min_insert_block_size_bytes = ${COPY_BLOCK_ROWS * 256}`,
         { label: day.label, ...file },
       );
