@@ -7,6 +7,7 @@ import { scopeAudit } from './0006_scope_audit.ts';
 import { access } from './0007_access.ts';
 import { incidentViews } from './0008_incident_views.ts';
 import { dropTokenLedger } from './0011_drop_token_ledger.ts';
+import { timeCodec } from './0012_time_codec.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -22,4 +23,5 @@ export const migrations: Migration[] = [
   access,
   incidentViews,
   dropTokenLedger,
+  timeCodec,
 ];
