@@ -16,57 +16,59 @@
  * hosting address; the other addresses are found by expansion.
  *
  * For each size it prints: scope time, the bare engine scanning the same columns (one pass, no
- * logic), the forged-token set alone, and the ratios, in wall and CPU seconds (CPU includes the
- * engine's threads, and is steadier than wall time when other work shares the machine); then
- * exports of EXPORT_ROWS subject rows to jsonl, csv and parquet with the process's peak RSS.
+ * logic), the never-issued tokens alone (by grouping every event, and from the ledger), and the
+ * ratios, in wall and CPU seconds (CPU includes the engine's threads, and is steadier than wall
+ * time when other work shares the machine); then exports of EXPORT_ROWS subject rows to jsonl, csv
+ * and parquet with the process's peak RSS.
  *
- * The scope reads `events` in three passes (TRACE=1 shows them): the forged-token set (a GROUP BY
- * over token_id, class_uid, activity_id), one wide pass copying every forged call (tested by token
- * hash first, then exactly) and the seed tokens/accounts/agents' rows into a candidate table
- * (src/scope/candidates.ts), and a pass that tests the address first and copies the rows at the
- * seed addresses and at the addresses the held rows came from (a carrier address: only its rows of
- * the accounts the attacker used there). Rounds, address classification and the probable pass then
- * read only that table. Stores of up to 5 M events skip the table (VIGIL_SCOPE_DIRECT_MAX).
+ * The scope reads `events` in two wide passes (TRACE=1 shows every statement): one copying every
+ * forged call (tested by token hash first, then exactly) and the seed tokens/accounts/agents' rows
+ * into a candidate table (src/scope/candidates.ts), and one that tests the address first and
+ * copies the rows at the seed addresses and at the addresses the held rows came from (a carrier
+ * address: only its rows of the accounts the attacker used there). Rounds, address classification
+ * and the probable pass then read only that table. Stores of up to 5 M events skip the table
+ * (VIGIL_SCOPE_DIRECT_MAX). Which tokens were never issued comes from the token ledger
+ * (src/store/ledger.ts: each build chunk is a batch, as each ingest is), which reads only the
+ * issuance rows; VIGIL_SCOPE_LEDGER=0 groups every event by token instead, as before the ledger.
  *
- * Measured here (2 cores, another session's benchmarks running), the two versions back to back
- * on the same stores, CPU s (wall s): at load 2-3, 100 M 21.8 (11.3) -> 20.3-20.7 (10.6-10.8) and
- * in a later pair 26.8 (14.1) -> 24.3-25.9 (12.7-13.5) (runs spread ~20 %; the new one was always
- * the cheaper), bare scan 3.6-4.4 (1.8-2.2); at load 5-7, 10 M 2.26 (2.4) -> 2.24 (2.8), 30 M 7.2 (7.8) -> 6.7 (6.6),
- * 100 M 28.0 (34.8) -> 25.7 (29.7); counts equal. Where the CPU goes at 100 M now (load 2.5-3;
- * wall is about half): forged set 3.0, wide copy 8.4 (reading ~20 columns of every granule: the
- * attacker's rows are in all of them; the hash test saves ~1 over the string set), address pass
- * 3.6 (src_ip of every row, then the accounts and tokens where an address matches; ~3,300 rows
- * copied), round 0 1.2 (writing 1.5 M scope_events rows is ~0.7 of it), exposures 2.2, summaries
- * 1.1, ~30 small statements 0.5 s wall. Before: forged set 3.0, address pass 3.1, wide copy 10.5.
- * Tried and not kept: finding the addresses in their own narrow pass before the copy (the old
- * order: ~1.5 more in all, also with the hash test); the forged test inside an OR (the engine then
- * runs both hash and string lookups on every row: dearer than the string test alone); testing each
- * call against the set of issued tokens instead (as dear); GROUP BY cityHash64(token_id) for the
- * forged set, max_block_size 8192, enable_multiple_prewhere_read_steps = 0 on the copy, argMin of
- * the indicator as one UInt128 min (no gain); people per operation/origin/day as bits in the
- * exposures grouping instead of three uniqExact (the per-subject table cost nearly what it saved);
- * a Memory candidate table (-0.4, but all of it in RAM). The passes over `events` are near what
- * they must read; under 10 s with room needs a cheaper forged set (a GROUP BY of every token, e.g.
- * kept per token at ingest) or fewer passes, not cheaper predicates.
- *
- * Tried and withdrawn (this stop): a per-token ledger kept at ingest by a materialised view on
- * `events` (calls, issues, rows and one call's address per token), from which the scope read its
- * forged set and the addresses to copy in the same pass as the calls. On a quiet machine (load
- * 1.7-2) it gave 100 M in 12.1-12.7 s (21.5-24.0 CPU s; 10 M 1.82 s, 30 M 4.13 s); this code, without
- * it, minutes later at load 2.1-2.2: 11.71 and 11.79 s (22.1-22.6 CPU s). And the view runs in each
- * insert's own thread: ingest of 2 M lines fell from 282k to 207k events/s back to back, and the
- * simulator's copies took 30-38 % more CPU. With the ledger the copy pass (calls and addresses
- * together) was 6.8 s (13.4 CPU s); without, the copy is 4.8 s (9.3) and the address pass 2.1 s
- * (4.2), the forged set 1.8 s (3.5), exposures 1.3 s (2.5). Each pass reads ~20 columns of every
- * granule, since the attacker's rows are in all of them, so ≤ 10 s needs a store laid out for it,
- * not a cheaper predicate.
+ * Measured here (2 cores; the machine's speed drifts by ±20 % over minutes, so versions are
+ * compared back to back on the same store, and the bare scan beside each run shows the phase):
+ * - 100 M (9 parts, as the engine leaves the build), interleaved, ledger vs grouping: 10.91 /
+ *   10.33 / 9.83 s (19.6-20.7 CPU s) vs 11.82 / 12.33 s (22.5-23.6 CPU s), bare scan 1.6-1.8 s;
+ *   in a slower phase (bare 1.9-2.2 s) the ledger runs took 11.3-12.5 s. The same store merged into
+ *   one part was no faster (interleaved, 11.29-13.07 vs 11.33-12.54 s).
+ * - Where the time goes at 100 M with the ledger (wall s, CPU about twice): never-issued tokens
+ *   0.27 (grouping: 1.5-2.0), wide copy 4.1-4.8 (reading ~20 columns of every granule: the
+ *   attacker's rows are in all of them; the same columns read bare take 2.6-2.8), address pass
+ *   1.8-1.9 (src_ip, accounts and tokens of every granule, ~3,300 rows copied), round 0 into
+ *   scope_events 0.7-0.8 (0.2 computing, the rest writing 1.5 M rows), exposures 1.4-1.6 (0.55
+ *   grouping 1.8 M subjects, ~0.3 sorting them by id for the table's order), summaries 0.8.
+ * Tried and not kept: one wide pass for the forged calls and the addresses together (the OR of
+ * the two tests costs what the second pass did: 5.7-7.0 s vs 5.6-6.8 for both); finding the
+ * addresses in their own narrow pass before the copy (~1.5 more in all); the forged test inside an
+ * OR (both hash and string lookups on every row); testing each call against the set of issued
+ * tokens (as dear as grouping); grouping by (hour, token) in key order (4-7 s); the forged set with
+ * per-token addresses and accounts (min/max/any per token: 3.5-6.4 s instead of 1.6); a Memory or
+ * uncompressed candidate table, the indicator's argMin packed into one integer, the three
+ * summaries as one GROUPING SETS query or run concurrently, more read threads (all within noise
+ * or dearer); people per operation/origin/day as bits in the exposures grouping (the per-subject
+ * table cost nearly what it saved). Kept earlier: time stored as deltas (migration 12: 0.79 ->
+ * 0.33 CPU s to read per 100 M). A per-token ledger kept by a materialised view on `events`
+ * (withdrawn, migration 11) cost ingest a quarter of its speed; the ledger now is written from
+ * each batch's own rows after its insert (~2 % of a 2 M-line ingest: 0.12 of 6.4 s).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type ScopeIncident, scopeIncident, writeExposureFile } from '../src/scope/index.ts';
 import { loadCatalog } from '../src/sources/reference/index.ts';
-import { type Engine, openWorkspace } from '../src/store/index.ts';
+import {
+  type Engine,
+  neverIssuedFromLedgerSql,
+  openWorkspace,
+  recordBatchTokens,
+  TRUNCATE_LEDGER,
+} from '../src/store/index.ts';
 
 const args = process.argv.slice(2);
 const homeArg = args.indexOf('--home');
@@ -166,9 +168,24 @@ async function build(engine: Engine, total: number): Promise<number> {
     if (have?.n === total) return 0;
   }
   await engine.exec('TRUNCATE TABLE events');
+  for (const statement of TRUNCATE_LEDGER) await engine.exec(statement);
   const [, s] = await timed(async () => {
-    for (let from = 0; from < total; from += CHUNK)
-      await engine.exec(generateSql(from, Math.min(total, from + CHUNK), total));
+    for (let from = 0; from < total; from += CHUNK) {
+      const to = Math.min(total, from + CHUNK);
+      await engine.exec(generateSql(from, to, total));
+      // Each chunk is a batch in the token ledger, as an ingest would record it.
+      const rows = `(SELECT class_uid, token_id, time FROM events WHERE source_line >= ${from} AND source_line < ${to})`;
+      const [range] = await engine.query<{ lo: string; hi: string }>(
+        `SELECT toString(min(time)) AS lo, toString(max(time)) AS hi FROM ${rows}`,
+      );
+      await recordBatchTokens(engine, {
+        id: `chunk-${from}`,
+        rows,
+        events: to - from,
+        lo: range!.lo,
+        hi: range!.hi,
+      });
+    }
   });
   return s;
 }
@@ -263,7 +280,11 @@ try {
         `SELECT count() AS n FROM events WHERE NOT ignore(class_uid, activity_id, status_id, key_id, token_id, src_ip, time, actor_uid, subject_ids)`,
       ),
     );
-    // The one step over every event the scope cannot narrow: which tokens were never issued.
+    // Which tokens were never issued: by grouping every event (without the ledger), and from the
+    // ledger (what the scope does when it covers the store).
+    const forgedLedger = await measured(() =>
+      ws.engine.query(`SELECT count() FROM (${neverIssuedFromLedgerSql()})`),
+    );
     const forgedSet = await measured(() =>
       ws.engine.query(
         `SELECT count() FROM (SELECT token_id FROM events
@@ -285,6 +306,7 @@ try {
       bare_scan_s: +bare.s.toFixed(2),
       bare_scan_cpu_s: +bare.cpu.toFixed(2),
       forged_set_s: +forgedSet.s.toFixed(2),
+      forged_set_ledger_s: +forgedLedger.s.toFixed(2),
       ratio_scope_to_bare: +(scope.s / bare.s).toFixed(1),
       ratio_cpu: +(scope.cpu / bare.cpu).toFixed(1),
       attributed_events: summary.events.attributed,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Catalog, catalogSql, currentCatalog, currentSettings } from '../sources/reference/index.ts';
-import type { Engine, Workspace } from '../store/index.ts';
+import { type Engine, ledgerCovers, type Workspace } from '../store/index.ts';
 import { attribute } from './attribute.ts';
 import { currentUser, recordAudit } from './audit.ts';
 import { Candidates } from './candidates.ts';
@@ -25,6 +25,13 @@ function allCategories(catalog: Catalog): string[] {
  * (VIGIL_SCOPE_DIRECT_MAX overrides it.)
  */
 const DIRECT_MAX_EVENTS = Number(process.env.VIGIL_SCOPE_DIRECT_MAX ?? 5_000_000);
+
+/**
+ * The never-issued tokens come from the token ledger (`src/store/ledger.ts`) when it accounts for
+ * every stored event, else from grouping every event by token; VIGIL_SCOPE_LEDGER=0 forces the
+ * grouping (to compare the two).
+ */
+const useLedger = async (engine: Engine) => process.env.VIGIL_SCOPE_LEDGER !== '0' && ledgerCovers(engine);
 
 /** Bumped when the scoping logic changes, so stored computations of an older logic are not reused. */
 const LOGIC_VERSION = 2;
@@ -111,7 +118,7 @@ export async function scopeIncident(
   const window = continued.window;
   const direct = events <= DIRECT_MAX_EVENTS;
   const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens, direct);
-  for (const statement of forgedSetSql(forgedTokens)) await engine.exec(statement);
+  for (const statement of forgedSetSql(forgedTokens, await useLedger(engine))) await engine.exec(statement);
   let expansion: ScopeSummary['expansion'];
   try {
     expansion = await attribute({

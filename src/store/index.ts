@@ -2,5 +2,13 @@
 
 export { Dialect, ModernDialect } from './dialect/index.ts';
 export type { Engine, InsertFormat, Params, Row } from './engine.ts';
+export type { TokenBatch } from './ledger.ts';
+export {
+  ledgerCovers,
+  neverIssuedFromLedgerSql,
+  recordBatchTokens,
+  recordDerivedTokens,
+  TRUNCATE_LEDGER,
+} from './ledger.ts';
 export type { Holder, OpenOptions, Workspace } from './workspace.ts';
 export { openWorkspace, readHolder, updateHolder, withWorkspace } from './workspace.ts';

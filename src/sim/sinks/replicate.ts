@@ -86,6 +86,15 @@ function drawIp(salt: number): string {
   return `toUInt32(${n} + (${n} % 256 = 0) - (${n} % 256 = 255))`;
 }
 
+/** The copy's token in shard `shard` of a base token hashed as `_token_h` (non-zero). */
+const copyToken = (hashed: string, shard: string) =>
+  `concat('jti-', lower(hex(reinterpretAsFixedString(intHash64(${hashed} + ${shard})))))`;
+
+/** The copy's token in shard `shard` of the (non-empty) base token `token`. */
+export function replicaTokenSql(token: string, shard: string): string {
+  return copyToken(`bitOr(sipHash64(${token}), 1)`, shard);
+}
+
 /** Rows per block the engine forms and writes as one part: bounds memory whatever the scale. */
 export const COPY_BLOCK_ROWS = 262_144;
 
@@ -111,7 +120,7 @@ export function replicaInsertSql(plan: ReplicaPlan, attackTable: string, copies:
   const expressions: Record<string, string> = {
     event_id: newEventId,
     actor_uid: newActor,
-    token_id: `if(_token_h = 0, '', concat('jti-', lower(hex(reinterpretAsFixedString(intHash64(_token_h + shard))))))`,
+    token_id: `if(_token_h = 0, '', ${copyToken('_token_h', 'shard')})`,
     src_ip: `if(_ip_public, toIPv6(toIPv4(${ip})), src_ip)`,
     url_path: `if(_url_at > 0, concat(_url_head, ${newActor}, _url_tail), url_path)`,
     request_id: `if(request_id = '', '', concat('req-', ${newEventId}))`,

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { sqlEnrichAddresses } from '../../sources/enrich/index.ts';
 import { EVENT_COLUMNS, ocsf } from '../../sources/ocsf/parse.ts';
 import { catalogSql, currentCatalog } from '../../sources/reference/index.ts';
+import { ledgerCovers, neverIssuedFromLedgerSql, TRUNCATE_LEDGER } from '../../store/index.ts';
 import { tempWorkspace } from '../../store/testing.ts';
 import { SCENARIOS } from '../scenarios/index.ts';
 import { type SimulationOptions, simulate } from '../simulate.ts';
@@ -159,6 +160,21 @@ describe('simulate into a workspace (amplified)', () => {
     assert.equal(await one('SELECT sum(stored) AS n FROM ingests'), total);
   });
 
+  it('the token ledger covers base days and copies: the never-issued tokens equal those of grouping every event', async () => {
+    assert.equal(await ledgerCovers(ws.engine), true);
+    const tokens = async (sql: string) => (await q<{ token_id: string }>(sql)).map((r) => r.token_id).sort();
+    // The ledger may list more (a forged base token's copies, which no copied event carries).
+    const fromLedger = await tokens(`SELECT token_id FROM (${neverIssuedFromLedgerSql()})
+      WHERE token_id IN (SELECT token_id FROM events WHERE class_uid = 6003)`);
+    assert.ok(fromLedger.length > 0, 'the scenarios forge tokens');
+    assert.deepEqual(
+      fromLedger,
+      await tokens(`SELECT token_id FROM events
+        WHERE token_id != '' AND (class_uid = 6003 OR (class_uid = 3002 AND activity_id = 3))
+        GROUP BY token_id HAVING min(class_uid) = 6003`),
+    );
+  });
+
   it("truth's affected subjects are exactly what the stored attack events returned", async () => {
     const c = catalogSql(await currentCatalog(ws.engine), ws.engine.dialect, 'e');
     const rows = await q<{ scenario: string; subject: string; categories: string[] }>(
@@ -267,11 +283,13 @@ describe('simulate into a workspace (amplified)', () => {
     const digest = async () => ({
       events: await q(`SELECT count() AS n, toString(groupBitXor(cityHash64(${columns}))) AS h FROM events`),
       ingests: await q('SELECT source_file, read, stored, duplicates FROM ingests ORDER BY source_file'),
+      ledger: await q('SELECT token_id FROM unmatched_tokens ORDER BY token_id'),
     });
     const staged = await digest();
     assert.ok(Number((staged.events[0] as { n: number }).n) > 0);
     await ws.engine.exec('TRUNCATE TABLE events');
     await ws.engine.exec('TRUNCATE TABLE ingests');
+    for (const statement of TRUNCATE_LEDGER) await ws.engine.exec(statement);
     const otherOut = mkdtempSync(path.join(os.tmpdir(), 'vigil-simws-out-'));
     try {
       const fromFile = await simulateIntoWorkspace(ws, OPTIONS, {

@@ -5,12 +5,19 @@ import path from 'node:path';
 import { loadIpDatabase, sqlEnrichAddresses } from '../../sources/enrich/index.ts';
 import { emptyCounts, type IngestCounts } from '../../sources/index.ts';
 import { EVENT_COLUMNS } from '../../sources/ocsf/parse.ts';
-import type { Engine } from '../../store/index.ts';
+import { type Engine, recordBatchTokens, recordDerivedTokens } from '../../store/index.ts';
 import { DAY, parseDate } from '../clock.ts';
 import type { EventSink } from '../sink.ts';
 import type { ScenarioTruth } from '../truth.ts';
 import type { World } from '../world.ts';
-import { avoidList, COPY_BLOCK_ROWS, type ReplicaPlan, replicaInsertSql, replicaLabel } from './replicate.ts';
+import {
+  avoidList,
+  COPY_BLOCK_ROWS,
+  type ReplicaPlan,
+  replicaInsertSql,
+  replicaLabel,
+  replicaTokenSql,
+} from './replicate.ts';
 import { ROW_STRUCTURE } from './rows.ts';
 
 export interface WorkspaceSinkProgress {
@@ -83,6 +90,8 @@ export class WorkspaceSink implements EventSink {
   private plan: ReplicaPlan | null = null;
   private readonly dayDuplicates = new Map<string, number>();
   private stageSeq = 0;
+  /** Each stored day's batch in the token ledger, by its label: its copies derive theirs from it. */
+  private readonly batchOf = new Map<string, string>();
   private daysDone = 0;
   readonly counts: IngestCounts = emptyCounts();
   replicaRows = 0;
@@ -248,9 +257,20 @@ export class WorkspaceSink implements EventSink {
         file,
       );
       const stored = row?.n ?? 0;
+      const id = randomUUID();
+      // The day's unmatched tokens, for the scope (src/store/ledger.ts); its copies derive theirs.
+      await recordBatchTokens(engine, {
+        id,
+        rows: `(SELECT class_uid, token_id FROM ${rows} ${PREAD})`,
+        params: file,
+        events: stored,
+        lo: row?.lo ?? '1970-01-01 00:00:00',
+        hi: row?.hi ?? '1970-01-01 00:00:00',
+      });
+      this.batchOf.set(day.label, id);
       await engine.insert('ingests', [
         {
-          ingest_id: randomUUID(),
+          ingest_id: id,
           source_file: day.label,
           bytes,
           read: stored + duplicates,
@@ -305,10 +325,20 @@ export class WorkspaceSink implements EventSink {
     );
     const n = row?.n ?? 0;
     this.replicaRows += n;
+    // A copy's token is unmatched exactly when its base token is (issuances are copied with their
+    // calls), so the copies' ledger is the base day's, renamed per shard.
+    const id = randomUUID();
+    await recordDerivedTokens(
+      this.engine,
+      { id, events: n },
+      `SELECT ${replicaTokenSql('token_id', 'shard')} AS token_id FROM unmatched_tokens
+       ARRAY JOIN range(1, {shards:UInt32}) AS shard WHERE batch = {base:String}`,
+      { shards: plan.shards, base: this.batchOf.get(day.label) ?? '' },
+    );
     // The copies get their own line in the ingest ledger, so `vigil status` reconciles.
     await this.engine.insert('ingests', [
       {
-        ingest_id: randomUUID(),
+        ingest_id: id,
         source_file: params.replica,
         bytes: 0,
         read: n,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Engine } from '../../store/index.ts';
+import { type Engine, recordBatchTokens } from '../../store/index.ts';
 import type { EventSource } from '../source.ts';
 import { EVENT_COLUMNS, PARSE_SETTINGS, UNMAPPED_LATER } from './parse.ts';
 
@@ -203,6 +203,14 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
           range,
         );
       }
+      // The batch's unmatched tokens, for the scope (src/store/ledger.ts): from every valid row,
+      // a superset of those stored.
+      await recordBatchTokens(engine, {
+        id: ingestId,
+        rows: `(SELECT class_uid, token_id FROM ${stage} WHERE reason = '')`,
+        events: stored,
+        ...range,
+      });
     }
     const reasons = await engine.query<{ reason: string; n: number }>(
       `SELECT reason, count() AS n FROM quarantine WHERE ingest_id = {ingest:String} GROUP BY reason ORDER BY reason`,

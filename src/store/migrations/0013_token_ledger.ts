@@ -1,0 +1,24 @@
+import type { Migration } from './types.ts';
+
+/**
+ * The token ledger (`src/store/ledger.ts`): per batch written to `events`, the tokens its API calls
+ * carried that no issuance near them explained, and how many events the batch stored. A scope
+ * finds the never-issued tokens among these few instead of grouping every event by token, when
+ * the batches account for every stored event.
+ */
+export const tokenLedger: Migration = {
+  version: 13,
+  name: 'token ledger',
+  statements: (d) => [
+    `CREATE TABLE IF NOT EXISTS unmatched_tokens (
+      batch String,
+      token_id String
+    ) ${d.sqlMergeTree({ orderBy: '(token_id)' })}`,
+    `CREATE TABLE IF NOT EXISTS token_batches (
+      batch String,
+      events UInt64,
+      unmatched UInt64,
+      recorded_at DateTime
+    ) ${d.sqlMergeTree({ orderBy: '(recorded_at, batch)' })}`,
+  ],
+};
