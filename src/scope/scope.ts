@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Catalog, catalogSql, currentCatalog, currentSettings } from '../sources/reference/index.ts';
-import { type Engine, ledgerCovers, type Workspace } from '../store/index.ts';
+import { type Engine, ledgerCovers, resetLedger, type Workspace } from '../store/index.ts';
 import { attribute } from './attribute.ts';
 import { currentUser, recordAudit } from './audit.ts';
 import { Candidates } from './candidates.ts';
@@ -118,7 +118,11 @@ export async function scopeIncident(
   const window = continued.window;
   const direct = events <= DIRECT_MAX_EVENTS;
   const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens, direct);
-  for (const statement of forgedSetSql(forgedTokens, await useLedger(engine))) await engine.exec(statement);
+  const fromLedger = await useLedger(engine);
+  for (const statement of forgedSetSql(forgedTokens, fromLedger)) await engine.exec(statement);
+  // A ledger short of the store is rebuilt from the grouping just done, for the next scope.
+  if (!fromLedger && process.env.VIGIL_SCOPE_LEDGER !== '0')
+    await resetLedger(engine, `SELECT token_id FROM ${forgedTokens}_list`, events);
   let expansion: ScopeSummary['expansion'];
   try {
     expansion = await attribute({

@@ -36,7 +36,8 @@ export const EXPOSING = `class_uid = 6003 AND status_id = 1 AND (http_status = 0
 
 /**
  * Tokens that API calls carried and the login service never issued (no Authentication event of
- * activity 3 with them), kept as a Set table per computation.
+ * activity 3 with them), kept as a Set table per computation (and as a list, `${table}_list`,
+ * until `dropForgedSetSql`).
  *
  * With `fromLedger` (the token ledger covers the store, `src/store/ledger.ts`): the ledger's
  * unmatched tokens that no issuance carries, which reads the issuance rows alone (100 M events:
@@ -60,7 +61,6 @@ export function forgedSetSql(table: string, fromLedger: boolean): string[] {
     `INSERT INTO ${table} SELECT token_id FROM ${table}_list`,
     `CREATE TABLE ${table}_h (h UInt64) ENGINE = Set SETTINGS persistent = 0`,
     `INSERT INTO ${table}_h SELECT cityHash64(token_id) FROM ${table}_list`,
-    `DROP TABLE ${table}_list`,
   ];
 }
 

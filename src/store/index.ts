@@ -8,6 +8,7 @@ export {
   neverIssuedFromLedgerSql,
   recordBatchTokens,
   recordDerivedTokens,
+  resetLedger,
   TRUNCATE_LEDGER,
 } from './ledger.ts';
 export type { Holder, OpenOptions, Workspace } from './workspace.ts';

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { scopeIncident } from '../scope/index.ts';
 import { ingestInputs } from '../sources/index.ts';
 import { ledgerCovers, neverIssuedFromLedgerSql, openWorkspace, type Workspace } from './index.ts';
 
@@ -115,4 +116,20 @@ test('events written outside a recorded batch leave the ledger uncovered', async
   ]);
   assert.equal(await ledgerCovers(ws.engine), false);
   assert.deepEqual(await sorted(groupedNeverIssued), ['forged', 'unrecorded']);
+});
+
+test('a scope on a store the ledger does not cover groups every event, then rebuilds the ledger', async () => {
+  const incident = {
+    id: 'inc-ledger',
+    first_seen: '2025-06-10T00:00:00Z',
+    last_seen: '2025-06-11T00:00:00Z',
+    entities: [{ type: 'key' as const, id: 'k-app' }],
+  };
+  const before = await scopeIncident(ws, incident, { who: 'tester' });
+  assert.equal(await ledgerCovers(ws.engine), true);
+  assert.deepEqual(await sorted(neverIssuedFromLedgerSql()), ['forged', 'unrecorded']);
+  // The next scope reads the ledger and finds the same people.
+  const after = await scopeIncident(ws, incident, { who: 'tester', recompute: true });
+  assert.equal(after.subjects, before.subjects);
+  assert.ok(before.subjects > 0);
 });

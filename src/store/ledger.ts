@@ -126,5 +126,16 @@ export function neverIssuedFromLedgerSql(): string {
       PREWHERE ${ISSUANCE} AND token_id IN (SELECT token_id FROM unmatched_tokens))`;
 }
 
+/**
+ * Replaces the ledger with one batch covering the whole store: `tokens` (a SELECT of `token_id`)
+ * must be every token API calls carried that no issuance in the store carries, as it held
+ * `events` events. What a scope that found the ledger short (a workspace from before it, events
+ * written around it) does after grouping every event, so the next one reads the ledger.
+ */
+export async function resetLedger(engine: Engine, tokens: string, events: number): Promise<void> {
+  for (const statement of TRUNCATE_LEDGER) await engine.exec(statement);
+  await recordDerivedTokens(engine, { id: `catch-up-${Date.now()}`, events }, tokens);
+}
+
 /** Empties the ledger (with `events`). */
 export const TRUNCATE_LEDGER = ['TRUNCATE TABLE unmatched_tokens', 'TRUNCATE TABLE token_batches'];
