@@ -63,7 +63,8 @@ export function planClusterStatement(
     return { kind: 'every-node', statements: [`TRUNCATE TABLE ${truncate[1] ? 'IF EXISTS ' : ''}${target}`] };
   }
   // A column's storage (its codec) lives in the shards' local tables; the Distributed table only
-  // routes, and takes a type change too.
+  // routes, and takes a type change too. A change naming a codec is taken as a storage change
+  // only: change a type in an ALTER of its own.
   const modify = modifyColumn.exec(sql);
   if (modify && isDistributed(modify[1] as string)) {
     const name = modify[1] as string;
