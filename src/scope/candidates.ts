@@ -96,7 +96,7 @@ export class Candidates {
 
   /**
    * A condition on an `events` row: it meets one of `atoms`. With `hashed`, a superset: forged
-   * calls by their token's hash only (see `sqlForgedHash`).
+   * calls by their token's hash only (see `sqlForgedHash`), pairs by their address only.
    */
   private predicate(atoms: Atoms, p: SqlParams, hashed = false): string {
     const parts: string[] = [];
@@ -108,10 +108,13 @@ export class Candidates {
     if (atoms.subnets?.length) parts.push(p.inList(d.sqlSubnet('src_ip'), atoms.subnets));
     if (atoms.agents?.length) parts.push(p.inList('user_agent', atoms.agents));
     // Address first, then the account: the (string) account set is only probed at that address.
-    // (A tuple (src_ip, actor_uid) IN … hashes every row's pair and made the copy 3x dearer.)
+    // (A tuple (src_ip, actor_uid) IN … hashes every row's pair and made the copy 3x dearer.) The
+    // superset tests the address alone, so that the accounts are read in the exact step only.
     for (const { ip, actors } of atoms.pairs ?? [])
-      if (actors.length > 0)
-        parts.push(`src_ip = toIPv6(${p.bind(ip, 'String')}) AND ${p.inList('actor_uid', actors)}`);
+      if (actors.length > 0) {
+        const at = `src_ip = toIPv6(${p.bind(ip, 'String')})`;
+        parts.push(hashed ? at : `${at} AND ${p.inList('actor_uid', actors)}`);
+      }
     return parts.length === 0 ? '0' : parts.map((x) => `(${x})`).join(' OR ');
   }
 

@@ -132,6 +132,7 @@ export async function scopeIncident(
       catalog: catalogSql(catalog, engine.dialect),
       forgedTokens,
       source,
+      ledger: fromLedger,
       timezone: settings.timezone,
       window,
       sharedMinActors: opts.sharedMinActors ?? 1,

@@ -8,6 +8,7 @@ export {
   neverIssuedFromLedgerSql,
   recordBatchTokens,
   recordDerivedTokens,
+  recordedUsesSql,
   resetLedger,
   TRUNCATE_LEDGER,
 } from './ledger.ts';

@@ -2,8 +2,9 @@ import type { Engine, Params } from './engine.ts';
 
 /**
  * The token ledger: for every batch written to `events`, the tokens its API calls carried that no
- * issuance (Authentication, activity 3) in the store explained when the batch was written, and how
- * many events the batch stored (`unmatched_tokens`, `token_batches`).
+ * issuance (Authentication, activity 3) in the store explained when the batch was written, where
+ * those calls came from, and how many events the batch stored (`unmatched_tokens`,
+ * `unmatched_token_uses`, `token_batches`).
  *
  * A scope needs the tokens that were never issued at all. Without the ledger that is a GROUP BY of
  * every event by token (1.5 s of a 100 M-event scope); with it, the never-issued tokens are the
@@ -40,6 +41,14 @@ export interface TokenBatch {
   hi: string;
 }
 
+/**
+ * A batch listing at most this many unmatched tokens also records where their calls came from
+ * (`unmatched_token_uses`), which lets a scope copy the rows at the attacker's addresses in the
+ * same pass as the forged calls. More (a store without the login service's log, where every
+ * token is unmatched) would cost the ingest a grouping and give the scope nothing it could use.
+ */
+const USES_MAX_TOKENS = 50_000;
+
 /** An issuance in the store: what clears a token. */
 const ISSUANCE = `class_uid = 3002 AND activity_id = 3 AND token_id != ''`;
 
@@ -70,6 +79,19 @@ export async function recordBatchTokens(engine: Engine, batch: TokenBatch): Prom
         params,
       );
       unmatched = Number(row?.n ?? 0);
+      // Where their calls came from, read back from the stored events of the batch's range (any
+      // other batch's call there with such a token carries it too, so it is just as true).
+      if (unmatched > 0 && unmatched <= USES_MAX_TOKENS)
+        await engine.exec(
+          `INSERT INTO unmatched_token_uses (batch, token_id, src_ip, net_class, actors)
+           SELECT {ledger_batch:String}, token_id, src_ip, anyIf(net_class, net_class != ''), groupUniqArray(actor_uid)
+           FROM events
+           PREWHERE time >= {ledger_lo:DateTime64(3, 'UTC')} AND time <= {ledger_hi:DateTime64(3, 'UTC')}
+             AND class_uid = 6003
+             AND token_id IN (SELECT token_id FROM unmatched_tokens WHERE batch = {ledger_batch:String})
+           GROUP BY token_id, src_ip`,
+          params,
+        );
     } finally {
       await engine.exec(`DROP TABLE IF EXISTS ${used}`);
     }
@@ -80,7 +102,8 @@ export async function recordBatchTokens(engine: Engine, batch: TokenBatch): Prom
 /**
  * Records a batch whose unmatched tokens are derived from another batch's (a copy of its rows
  * with renamed tokens): `tokens` is a SELECT of `token_id` over `unmatched_tokens` rows of
- * `from`, binding `params`.
+ * `from`, binding `params`. Where their calls came from is not recorded (a scope then finds those
+ * addresses itself).
  */
 export async function recordDerivedTokens(
   engine: Engine,
@@ -137,5 +160,20 @@ export async function resetLedger(engine: Engine, tokens: string, events: number
   await recordDerivedTokens(engine, { id: `catch-up-${Date.now()}`, events }, tokens);
 }
 
+/**
+ * Where the calls with the tokens of the Set table `tokens` came from, as far as the ledger
+ * recorded it: one row per address (`ip` as text by `ipText`), its network class and the accounts
+ * seen there. Every row is true (an address such a call came from); the list may lack some.
+ */
+export function recordedUsesSql(tokens: string, ipText: (expr: string) => string): string {
+  return `SELECT ${ipText('src_ip')} AS ip, anyIf(net_class, net_class != '') AS cls,
+      groupUniqArrayArray(actors) AS actors
+    FROM unmatched_token_uses WHERE token_id IN ${tokens} GROUP BY src_ip`;
+}
+
 /** Empties the ledger (with `events`). */
-export const TRUNCATE_LEDGER = ['TRUNCATE TABLE unmatched_tokens', 'TRUNCATE TABLE token_batches'];
+export const TRUNCATE_LEDGER = [
+  'TRUNCATE TABLE unmatched_tokens',
+  'TRUNCATE TABLE unmatched_token_uses',
+  'TRUNCATE TABLE token_batches',
+];
