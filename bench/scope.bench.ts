@@ -52,8 +52,10 @@
  * uncompressed candidate table, the indicator's argMin packed into one integer, the three
  * summaries as one GROUPING SETS query or run concurrently, more read threads (all within noise
  * or dearer); people per operation/origin/day as bits in the exposures grouping (the per-subject
- * table cost nearly what it saved). Kept earlier: time stored as deltas (migration 12: 0.79 ->
- * 0.33 CPU s to read per 100 M). A per-token ledger kept by a materialised view on `events`
+ * table cost nearly what it saved); event times stored as deltas (Delta+LZ4 read them in 0.33
+ * instead of 0.79 CPU s per 100 M, ~0.2 s of a scope, but every insert paid: the simulator's
+ * 94 M-event store took 169-188 CPU s instead of 138-143, 0.86-0.93 M events/s instead of
+ * 1.10-1.14 M, back to back). A per-token ledger kept by a materialised view on `events`
  * (withdrawn, migration 11) cost ingest a quarter of its speed; the ledger now is written from
  * each batch's own rows after its insert (~2 % of a 2 M-line ingest: 0.12 of 6.4 s).
  */

@@ -14,7 +14,6 @@ const createMergeTree = new RegExp(
   'i',
 );
 const dropTable = new RegExp(`^\\s*DROP\\s+TABLE\\s+(IF\\s+EXISTS\\s+)?${ident}\\s*$`, 'i');
-const modifyColumn = new RegExp(`^\\s*ALTER\\s+TABLE\\s+${ident}\\s+(MODIFY\\s+COLUMN\\b[\\s\\S]*)$`, 'i');
 const truncateTable = new RegExp(`^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(IF\\s+EXISTS\\s+)?${ident}\\s*$`, 'i');
 
 const localName = (name: string): string =>
@@ -61,22 +60,6 @@ export function planClusterStatement(
     const name = truncate[2] as string;
     const target = isDistributed(name) ? localName(name) : name;
     return { kind: 'every-node', statements: [`TRUNCATE TABLE ${truncate[1] ? 'IF EXISTS ' : ''}${target}`] };
-  }
-  // A column's storage (its codec) lives in the shards' local tables; the Distributed table only
-  // routes, and takes a type change too. A change naming a codec is taken as a storage change
-  // only: change a type in an ALTER of its own.
-  const modify = modifyColumn.exec(sql);
-  if (modify && isDistributed(modify[1] as string)) {
-    const name = modify[1] as string;
-    const change = modify[2] as string;
-    const codecOnly = /\bCODEC\s*\(/i.test(change);
-    return {
-      kind: 'every-node',
-      statements: [
-        `ALTER TABLE ${localName(name)} ${change}`,
-        ...(codecOnly ? [] : [`ALTER TABLE ${name} ${change}`]),
-      ],
-    };
   }
   if (/^(ALTER|RENAME|EXCHANGE|OPTIMIZE)\b/.test(head)) {
     throw new Error(

@@ -7,13 +7,15 @@ import { scopeAudit } from './0006_scope_audit.ts';
 import { access } from './0007_access.ts';
 import { incidentViews } from './0008_incident_views.ts';
 import { dropTokenLedger } from './0011_drop_token_ledger.ts';
-import { timeCodec } from './0012_time_codec.ts';
 import { tokenLedger } from './0013_token_ledger.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
-/** In version order. Add a file per change; never edit a released migration (9 and 10 were withdrawn). */
+/**
+ * In version order. Add a file per change; never edit a released migration (9, 10 and 12 were
+ * withdrawn before release).
+ */
 export const migrations: Migration[] = [
   events,
   reference,
@@ -24,6 +26,5 @@ export const migrations: Migration[] = [
   access,
   incidentViews,
   dropTokenLedger,
-  timeCodec,
   tokenLedger,
 ];
