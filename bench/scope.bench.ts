@@ -21,43 +21,47 @@
  * time when other work shares the machine); then exports of EXPORT_ROWS subject rows to jsonl, csv
  * and parquet with the process's peak RSS.
  *
- * The scope reads `events` in two wide passes (TRACE=1 shows every statement): one copying every
- * forged call (tested by token hash first, then exactly) and the seed tokens/accounts/agents' rows
- * into a candidate table (src/scope/candidates.ts), and one that tests the address first and
- * copies the rows at the seed addresses and at the addresses the held rows came from (a carrier
- * address: only its rows of the accounts the attacker used there). Rounds, address classification
- * and the probable pass then read only that table. Stores of up to 5 M events skip the table
- * (VIGIL_SCOPE_DIRECT_MAX). Which tokens were never issued comes from the token ledger
- * (src/store/ledger.ts: each build chunk is a batch, as each ingest is), which reads only the
- * issuance rows; VIGIL_SCOPE_LEDGER=0 groups every event by token instead, as before the ledger.
+ * The scope reads `events` in one wide pass (TRACE=1 shows every statement), copying into a
+ * candidate table (src/scope/candidates.ts) every forged call (tested by token hash first, then
+ * exactly), the seed tokens/accounts/agents' rows, and the rows at the addresses the forged calls
+ * came from (a carrier address: only its rows of the accounts the attacker used there) as far as
+ * the token ledger recorded them; a second pass, testing the address first, copies what it did not
+ * record (always, without the ledger). Rounds, address classification and the probable pass then
+ * read only that table. Stores of up to 5 M events skip the table (VIGIL_SCOPE_DIRECT_MAX). Which
+ * tokens were never issued also comes from the ledger (src/store/ledger.ts: each build chunk is a
+ * batch, as each ingest is), reading only the issuance rows; VIGIL_SCOPE_LEDGER=0 groups every
+ * event by token and takes two passes instead, as before the ledger.
  *
  * Measured here (2 cores; the machine's speed drifts by ±20 % over minutes, so versions are
- * compared back to back on the same store, and the bare scan beside each run shows the phase):
- * - 100 M (9 parts, as the engine leaves the build), interleaved, ledger vs grouping: 10.91 /
- *   10.33 / 9.83 s (19.6-20.7 CPU s) vs 11.82 / 12.33 s (22.5-23.6 CPU s), bare scan 1.6-1.8 s;
- *   in a slower phase (bare 1.9-2.2 s) the ledger runs took 11.3-12.5 s. The same store merged into
- *   one part was no faster (interleaved, 11.29-13.07 vs 11.33-12.54 s).
- * - Where the time goes at 100 M with the ledger (wall s, CPU about twice): never-issued tokens
- *   0.27 (grouping: 1.5-2.0), wide copy 4.1-4.8 (reading ~20 columns of every granule: the
- *   attacker's rows are in all of them; the same columns read bare take 2.6-2.8), address pass
- *   1.8-1.9 (src_ip, accounts and tokens of every granule, ~3,300 rows copied), round 0 into
- *   scope_events 0.7-0.8 (0.2 computing, the rest writing 1.5 M rows), exposures 1.4-1.6 (0.55
- *   grouping 1.8 M subjects, ~0.3 sorting them by id for the table's order), summaries 0.8.
- * Tried and not kept: one wide pass for the forged calls and the addresses together (the OR of
- * the two tests costs what the second pass did: 5.7-7.0 s vs 5.6-6.8 for both); finding the
- * addresses in their own narrow pass before the copy (~1.5 more in all); the forged test inside an
+ * compared back to back on the same store, and the bare scan beside each run shows the phase).
+ * Stores as the build leaves them (100 M: 9 parts), three rounds, load ~2:
+ * - scope 10 M 1.16-1.24 s (1.7-1.8 CPU s), 30 M 2.83-2.91 s (4.7-4.9), 100 M 8.65-8.82 s
+ *   (16.2-16.6); bare scan of the same columns 0.19-0.25 / 0.52-0.56 / 1.70-1.73 s: about 5x,
+ *   growing linearly with the store. The grouping path (VIGIL_SCOPE_LEDGER=0, the code before the
+ *   ledger) on the same 100 M store right after: 11.02 s (21.0 CPU s). Earlier, interleaved in a
+ *   slower phase: ledger 9.2-10.3 s vs grouping 12.0-12.7 s. Peak RSS 1.2-1.4 GB.
+ * - Where the time goes at 100 M (wall s, CPU about twice): never-issued tokens from the ledger
+ *   0.23 (grouping: 1.7), the one wide pass 5.3 (reading ~20 columns of every granule, since the
+ *   attacker's rows are in all of them; those columns read bare take 2.6-2.8; with the rows at
+ *   the attacker's addresses, which the ledger named, ~0.4 of it), round 0 into scope_events
+ *   0.7 (0.2 computing, the rest writing 1.5 M rows), exposures 1.2 (grouping 1.8 M subjects,
+ *   sorting them by id for the table's order, writing), summaries 0.8, ~30 small statements 0.5.
+ * One pass for the forged calls and their addresses, measured alone (SELECTs, best of three):
+ * 4.79 s, against 4.38 for the forged calls and 1.50 for the addresses in passes of their own.
+ * Tried and not kept: finding the addresses in their own narrow pass before the copy (~1.5 more in
+ * all); the per-token addresses and accounts in the grouping (min/max/any per token: 3.5-6.4 s
+ * instead of 1.6; the ledger records them per batch instead); the forged test inside an
  * OR (both hash and string lookups on every row); testing each call against the set of issued
- * tokens (as dear as grouping); grouping by (hour, token) in key order (4-7 s); the forged set with
- * per-token addresses and accounts (min/max/any per token: 3.5-6.4 s instead of 1.6); a Memory or
+ * tokens (as dear as grouping); grouping by (hour, token) in key order (4-7 s); a Memory or
  * uncompressed candidate table, the indicator's argMin packed into one integer, the three
  * summaries as one GROUPING SETS query or run concurrently, more read threads (all within noise
  * or dearer); people per operation/origin/day as bits in the exposures grouping (the per-subject
  * table cost nearly what it saved); event times stored as deltas (Delta+LZ4 read them in 0.33
- * instead of 0.79 CPU s per 100 M, ~0.2 s of a scope, but every insert paid: the simulator's
- * 94 M-event store took 169-188 CPU s instead of 138-143, 0.86-0.93 M events/s instead of
- * 1.10-1.14 M, back to back). A per-token ledger kept by a materialised view on `events`
- * (withdrawn, migration 11) cost ingest a quarter of its speed; the ledger now is written from
- * each batch's own rows after its insert (~2 % of a 2 M-line ingest: 0.12 of 6.4 s).
+ * instead of 0.79 CPU s per 100 M, ~0.2 s of a scope, but every insert pays: 20 M rows of a
+ * narrow table took 10.6 instead of 8.9 CPU s, and the simulator's store is all inserts). A
+ * per-token ledger kept by a materialised view on `events` (withdrawn, migration 11) cost ingest
+ * a quarter of its speed; the ledger now is written from each batch's own rows after its insert:
+ * 0.12 of 6.4 s for 2 M lines, ~4 of ~150 CPU s for the simulator's 94 M-event store.
  */
 import fs from 'node:fs';
 import os from 'node:os';
