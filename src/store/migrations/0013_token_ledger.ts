@@ -3,9 +3,8 @@ import type { Migration } from './types.ts';
 /**
  * The token ledger (`src/store/ledger.ts`): per batch written to `events`, the tokens its API calls
  * carried that no issuance near them explained (and where those calls came from), and how many
- * events the batch stored. A scope
- * finds the never-issued tokens among these few instead of grouping every event by token, when
- * the batches account for every stored event.
+ * events the batch stored. A scope finds the never-issued tokens among these few instead of
+ * grouping every event by token, when the batches account for every stored event.
  */
 export const tokenLedger: Migration = {
   version: 13,
