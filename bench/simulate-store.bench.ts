@@ -25,6 +25,10 @@
  * packed, quiet machine (load 1.6-2 at each start but the last, 4.9), four runs back to back:
  * 1,047,100 / 922,496 / 1,155,381 / 1,004,414 events/s over the load (89.6 / 101.7 / 81.2 / 93.4 s;
  * 151.8 / 172.4 / 136.8 / 158.9 CPU s), settling 59-68 s, peak RSS 1,558-1,721 MB, 39 B/event.
+ * With the token ledger (each base day records its unmatched tokens, each day's copies derive
+ * theirs: ~4 CPU s of the run), interleaved with the code before it, load ~2: before 1,069,178 /
+ * 887,775 events/s (146.0 / 179.4 CPU s), with 1,047,462 / 892,110 (149.6 / 177.3); other runs
+ * of each 0.94-1.14 M. The same code varies ±12 % from run to run here; compare pairs only.
  */
 import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
