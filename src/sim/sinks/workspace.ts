@@ -258,16 +258,6 @@ export class WorkspaceSink implements EventSink {
       );
       const stored = row?.n ?? 0;
       const id = randomUUID();
-      // The day's unmatched tokens, for the scope (src/store/ledger.ts); its copies derive theirs.
-      await recordBatchTokens(engine, {
-        id,
-        rows: `(SELECT class_uid, token_id FROM ${rows} ${PREAD})`,
-        params: file,
-        events: stored,
-        lo: row?.lo ?? '1970-01-01 00:00:00',
-        hi: row?.hi ?? '1970-01-01 00:00:00',
-      });
-      this.batchOf.set(day.label, id);
       await engine.insert('ingests', [
         {
           ingest_id: id,
@@ -283,6 +273,16 @@ export class WorkspaceSink implements EventSink {
           seconds: (Date.now() - started) / 1000,
         },
       ]);
+      // The day's unmatched tokens, for the scope (src/store/ledger.ts); its copies derive theirs.
+      await recordBatchTokens(engine, {
+        id,
+        rows: `(SELECT class_uid, token_id FROM ${rows} ${PREAD})`,
+        params: file,
+        events: stored,
+        lo: row?.lo ?? '1970-01-01 00:00:00',
+        hi: row?.hi ?? '1970-01-01 00:00:00',
+      });
+      this.batchOf.set(day.label, id);
       return stored;
     } finally {
       await engine.exec(`DROP TABLE IF EXISTS ${stage}`);
@@ -325,16 +325,7 @@ export class WorkspaceSink implements EventSink {
     );
     const n = row?.n ?? 0;
     this.replicaRows += n;
-    // A copy's token is unmatched exactly when its base token is (issuances are copied with their
-    // calls), so the copies' ledger is the base day's, renamed per shard.
     const id = randomUUID();
-    await recordDerivedTokens(
-      this.engine,
-      { id, events: n },
-      `SELECT ${replicaTokenSql('token_id', 'shard')} AS token_id FROM unmatched_tokens
-       ARRAY JOIN range(1, {shards:UInt32}) AS shard WHERE batch = {base:String}`,
-      { shards: plan.shards, base: this.batchOf.get(day.label) ?? '' },
-    );
     // The copies get their own line in the ingest ledger, so `vigil status` reconciles.
     await this.engine.insert('ingests', [
       {
@@ -351,6 +342,15 @@ export class WorkspaceSink implements EventSink {
         seconds: (Date.now() - started) / 1000,
       },
     ]);
+    // A copy's token is unmatched exactly when its base token is (issuances are copied with their
+    // calls), so the copies' ledger is the base day's, renamed per shard.
+    await recordDerivedTokens(
+      this.engine,
+      { id, events: n },
+      `SELECT ${replicaTokenSql('token_id', 'shard')} AS token_id FROM unmatched_tokens
+       ARRAY JOIN range(1, {shards:UInt32}) AS shard WHERE batch = {base:String}`,
+      { shards: plan.shards, base: this.batchOf.get(day.label) ?? '' },
+    );
   }
 
   async close(): Promise<void> {

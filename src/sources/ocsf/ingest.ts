@@ -203,14 +203,6 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
           range,
         );
       }
-      // The batch's unmatched tokens, for the scope (src/store/ledger.ts): from every valid row,
-      // a superset of those stored.
-      await recordBatchTokens(engine, {
-        id: ingestId,
-        rows: `(SELECT class_uid, token_id FROM ${stage} WHERE reason = '')`,
-        events: stored,
-        ...range,
-      });
     }
     const reasons = await engine.query<{ reason: string; n: number }>(
       `SELECT reason, count() AS n FROM quarantine WHERE ingest_id = {ingest:String} GROUP BY reason ORDER BY reason`,
@@ -239,6 +231,17 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
         seconds: (Date.now() - started) / 1000,
       },
     ]);
+    // The batch's unmatched tokens, for the scope (src/store/ledger.ts), from every valid row (a
+    // superset of those stored). After the ingest's own line: should this fail, the store still
+    // reconciles, and a scope finds the ledger short and rebuilds it.
+    if (valid > 0)
+      await recordBatchTokens(engine, {
+        id: ingestId,
+        rows: `(SELECT class_uid, token_id FROM ${stage} WHERE reason = '')`,
+        events: stored,
+        lo: summary!.lo,
+        hi: summary!.hi,
+      });
     return counts;
   } finally {
     await engine.exec(`DROP TABLE IF EXISTS ${stage}`);
