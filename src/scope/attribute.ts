@@ -217,7 +217,7 @@ const RECORDED_MAX_ACCOUNTS = 200_000;
  */
 async function recordedAddresses(c: AttributionContext): Promise<Pick<Atoms, 'ips' | 'pairs'>> {
   const rows = await c.engine.query<{ ip: string; cls: string; actors: string[] }>(
-    recordedUsesSql(c.forgedTokens, (x) => sqlIp(c.engine.dialect, x)),
+    recordedUsesSql(c.forgedTokens, c.engine.dialect),
   );
   const accounts = rows.reduce((n, r) => n + r.actors.length, 0);
   if (rows.length > RECORDED_MAX_ADDRESSES || accounts > RECORDED_MAX_ACCOUNTS) return {};

@@ -31,7 +31,7 @@ const DIRECT_MAX_EVENTS = Number(process.env.VIGIL_SCOPE_DIRECT_MAX ?? 5_000_000
  * every stored event, else from grouping every event by token; VIGIL_SCOPE_LEDGER=0 forces the
  * grouping (to compare the two).
  */
-const useLedger = async (engine: Engine) => process.env.VIGIL_SCOPE_LEDGER !== '0' && ledgerCovers(engine);
+const LEDGER_ALLOWED = process.env.VIGIL_SCOPE_LEDGER !== '0';
 
 /** Bumped when the scoping logic changes, so stored computations of an older logic are not reused. */
 const LOGIC_VERSION = 2;
@@ -118,10 +118,10 @@ export async function scopeIncident(
   const window = continued.window;
   const direct = events <= DIRECT_MAX_EVENTS;
   const source = new Candidates(engine, `scope_rows_${cid.replace(/-/g, '_')}`, forgedTokens, direct);
-  const fromLedger = await useLedger(engine);
+  const fromLedger = LEDGER_ALLOWED && (await ledgerCovers(engine));
   for (const statement of forgedSetSql(forgedTokens, fromLedger)) await engine.exec(statement);
   // A ledger short of the store is rebuilt from the grouping just done, for the next scope.
-  if (!fromLedger && process.env.VIGIL_SCOPE_LEDGER !== '0')
+  if (!fromLedger && LEDGER_ALLOWED)
     await resetLedger(engine, `SELECT token_id FROM ${forgedTokens}_list`, events);
   let expansion: ScopeSummary['expansion'];
   try {

@@ -1,3 +1,4 @@
+import type { Dialect } from './dialect/index.ts';
 import type { Engine, Params } from './engine.ts';
 
 /**
@@ -99,7 +100,7 @@ export async function recordBatchTokens(engine: Engine, batch: TokenBatch): Prom
       await engine.exec(`DROP TABLE IF EXISTS ${used}`);
     }
   }
-  await noteBatch(engine, batch.id, batch.events, unmatched);
+  await noteBatch(engine, batch.id, batch.events);
 }
 
 /**
@@ -118,17 +119,12 @@ export async function recordDerivedTokens(
     `INSERT INTO unmatched_tokens (batch, token_id) SELECT {ledger_batch:String}, token_id FROM (${tokens})`,
     { ...params, ledger_batch: batch.id },
   );
-  const [row] = await engine.query<{ n: number }>(
-    'SELECT count() AS n FROM unmatched_tokens WHERE batch = {ledger_batch:String}',
-    { ledger_batch: batch.id },
-  );
-  await noteBatch(engine, batch.id, batch.events, Number(row?.n ?? 0));
+  await noteBatch(engine, batch.id, batch.events);
 }
 
-async function noteBatch(engine: Engine, id: string, events: number, unmatched: number): Promise<void> {
-  await engine.insert('token_batches', [
-    { batch: id, events, unmatched, recorded_at: Math.floor(Date.now() / 1000) },
-  ]);
+/** The batch's line: how many events it stored (its tokens are counted from `unmatched_tokens`). */
+async function noteBatch(engine: Engine, id: string, events: number): Promise<void> {
+  await engine.insert('token_batches', [{ batch: id, events, recorded_at: Math.floor(Date.now() / 1000) }]);
 }
 
 /**
@@ -165,11 +161,11 @@ export async function resetLedger(engine: Engine, tokens: string, events: number
 
 /**
  * Where the calls with the tokens of the Set table `tokens` came from, as far as the ledger
- * recorded it: one row per address (`ip` as text by `ipText`), its network class and the accounts
+ * recorded it: one row per address (`ip` as text), its network class and the accounts
  * seen there. Every row is true (an address such a call came from); the list may lack some.
  */
-export function recordedUsesSql(tokens: string, ipText: (expr: string) => string): string {
-  return `SELECT ${ipText('src_ip')} AS ip, anyIf(net_class, net_class != '') AS cls,
+export function recordedUsesSql(tokens: string, d: Dialect): string {
+  return `SELECT ${d.sqlIpToString('src_ip')} AS ip, anyIf(net_class, net_class != '') AS cls,
       groupUniqArrayArray(actors) AS actors
     FROM unmatched_token_uses WHERE token_id IN ${tokens} GROUP BY src_ip`;
 }

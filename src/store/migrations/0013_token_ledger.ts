@@ -26,7 +26,6 @@ export const tokenLedger: Migration = {
     `CREATE TABLE IF NOT EXISTS token_batches (
       batch String,
       events UInt64,
-      unmatched UInt64,
       recorded_at DateTime
     ) ${d.sqlMergeTree({ orderBy: '(recorded_at, batch)' })}`,
   ],
