@@ -165,6 +165,11 @@ describe('OCSF ingest', () => {
         http_request: { http_method: 'GET', url: { path: '/v1/x' } },
       }), // 11 good (path only)
       line({ api: {} }), // 12 missing operation and path
+      // 13 invalid_utf8 in a value of a line otherwise storable (the parser's own check)
+      Buffer.from(
+        line({ metadata: { uid: 'bad-utf8' }, api: { operation: 'Get~' } }).replace('~', '\u00ff'),
+        'latin1',
+      ),
     ];
     const content = Buffer.concat(
       bad.flatMap((l) => [Buffer.isBuffer(l) ? l : Buffer.from(l), Buffer.from('\n')]),
@@ -172,14 +177,14 @@ describe('OCSF ingest', () => {
     const file = tempFile('bad.jsonl', content);
     const { counts } = await ingestInputs(ws, [file]);
     reconciles(counts);
-    assert.equal(counts.read, 12);
+    assert.equal(counts.read, 13);
     assert.equal(counts.stored, 2);
     assert.deepEqual(counts.by_reason, {
       bad_ip: 1,
       bad_time: 1,
       empty_line: 1,
       invalid_json: 2,
-      invalid_utf8: 1,
+      invalid_utf8: 2,
       missing_field: 2,
       unsupported_class: 1,
       wrong_type: 1,
@@ -206,6 +211,7 @@ describe('OCSF ingest', () => {
         [9, 'empty_line'],
         [10, 'invalid_json'],
         [12, 'missing_field'],
+        [13, 'invalid_utf8'],
       ],
     );
     assert.equal(q.find((r) => r.source_line === 4)!.detail, 'actor.user.uid');
@@ -219,7 +225,7 @@ describe('OCSF ingest', () => {
     assert.equal(raw!.raw, '7B226122 3A22FFFE227D'.replace(' ', ''));
     // Ingesting it again quarantines nothing new.
     const again = (await ingestInputs(ws, [file])).counts;
-    assert.deepEqual([again.read, again.stored, again.quarantined, again.duplicates], [12, 0, 0, 12]);
+    assert.deepEqual([again.read, again.stored, again.quarantined, again.duplicates], [13, 0, 0, 13]);
   });
 
   test('epoch milliseconds, epoch seconds and RFC 3339 with offsets give the same instant', async () => {
@@ -323,15 +329,36 @@ describe('OCSF ingest', () => {
       ),
       // resources whose elements hold only what is stored
       line({ metadata: { uid: 'u-res' }, resources: [{ uid: 'c-2', type: 'customer' }, { uid: 'r-1' }] }),
+      // what no count of keys shows: a resource that is a bare value, and an array where an object
+      // is expected (the extraction reads it by position, as if its keys were there)
+      line({ metadata: { uid: 'u-res-scalar' }, resources: [{ uid: 'c-2', type: 'customer' }, 'c-9'] }),
+      line({ metadata: { uid: 'u-array' }, http_response: [200, 512] }),
+      // colons inside values (an RFC 3339 time, an IPv6 address), without and with a key to keep
+      line({
+        metadata: { uid: 'u-colons' },
+        time: '2025-06-24T02:32:45.123Z',
+        src_endpoint: { ip: '2001:db8::1' },
+      }),
+      line({
+        metadata: { uid: 'u-colons-extra', product: { name: 'gw' } },
+        time: '2025-06-24T02:32:45.123Z',
+        src_endpoint: { ip: '2001:db8::1' },
+      }),
+      // a colon written as an escape, which the text does not show, beside a key to keep
+      line({ metadata: { uid: 'u-escape' }, x: 1 }).replace('"uid":"c-1"', '"uid":"c\\u003a1"'),
     ];
     const expected = [
       { event_id: 'u-all', unmapped: '' },
       { event_id: 'u-api-user', unmapped: '{"user":{"uid":"u-1"},"session":{"uid":"tok-2"}}' },
+      { event_id: 'u-array', unmapped: '{"http_response":[200,512]}' },
       { event_id: 'u-auth', unmapped: '' },
       { event_id: 'u-auth-actor', unmapped: '{"actor":{"user":{"uid":"x"}}}' },
       { event_id: 'u-case', unmapped: '{"Time":"x"}' },
+      { event_id: 'u-colons', unmapped: '' },
+      { event_id: 'u-colons-extra', unmapped: '{"metadata":{"product":{"name":"gw"}}}' },
       { event_id: 'u-dup', unmapped: '{"uid":"x","ip":"1.2.3.4"}' },
       { event_id: 'u-empty', unmapped: '{"tags":null}' },
+      { event_id: 'u-escape', unmapped: '{"x":1}' },
       { event_id: 'u-extra', unmapped: '{"extra":{"a":[1,"x"]}}' },
       {
         event_id: 'u-nested',
@@ -344,11 +371,12 @@ describe('OCSF ingest', () => {
       },
       { event_id: 'u-none', unmapped: '' },
       { event_id: 'u-res', unmapped: '' },
+      { event_id: 'u-res-scalar', unmapped: '{"resources":[{},"c-9"]}' },
     ];
     // Unknown keys on the first lines: the file is parsed with the remainder in one pass.
     const file = tempFile('unmapped.jsonl', lines.join('\n'));
     const { counts } = await ingestInputs(ws, [file]);
-    assert.equal(counts.stored, 11);
+    assert.equal(counts.stored, expected.length);
     const rows = await ws.engine.query<{ event_id: string; unmapped: string }>(
       `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'u-%' ORDER BY event_id`,
     );
@@ -363,7 +391,7 @@ describe('OCSF ingest', () => {
       ),
     );
     const second = (await ingestInputs(ws, [later])).counts;
-    assert.equal(second.stored, PROBE_LINES + 5 + 11);
+    assert.equal(second.stored, PROBE_LINES + 5 + expected.length);
     const laterRows = await ws.engine.query<{ event_id: string; unmapped: string }>(
       `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'v-%' ORDER BY event_id`,
     );
