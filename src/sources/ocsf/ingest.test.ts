@@ -333,6 +333,7 @@ describe('OCSF ingest', () => {
       // is expected (the extraction reads it by position, as if its keys were there)
       line({ metadata: { uid: 'u-res-scalar' }, resources: [{ uid: 'c-2', type: 'customer' }, 'c-9'] }),
       line({ metadata: { uid: 'u-array' }, http_response: [200, 512] }),
+      line({ metadata: { uid: 'u-array-in' }, actor: { user: ['c-1'] } }),
       // colons inside values (an RFC 3339 time, an IPv6 address), without and with a key to keep
       line({
         metadata: { uid: 'u-colons' },
@@ -351,6 +352,7 @@ describe('OCSF ingest', () => {
       { event_id: 'u-all', unmapped: '' },
       { event_id: 'u-api-user', unmapped: '{"user":{"uid":"u-1"},"session":{"uid":"tok-2"}}' },
       { event_id: 'u-array', unmapped: '{"http_response":[200,512]}' },
+      { event_id: 'u-array-in', unmapped: '{"actor":{"user":["c-1"]}}' },
       { event_id: 'u-auth', unmapped: '' },
       { event_id: 'u-auth-actor', unmapped: '{"actor":{"user":{"uid":"x"}}}' },
       { event_id: 'u-case', unmapped: '{"Time":"x"}' },

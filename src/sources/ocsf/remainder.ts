@@ -25,7 +25,6 @@
  * - Ingest probes the first lines and parses without the remainder when none needs it
  *   (`parseDeferred` in parse.ts; later lines that do get it from a second parse of those lines
  *   only). A 10-line ingest: 0.58 → 0.41 s without unknown keys, 0.53 → 0.58 s with (the probe).
- * - `keysAtMost` without an `if`: a lazy branch copies every line it reads (plain parse −5 %).
  * Tried, not kept (same output on the tests and on 60k fuzzed lines, CPU within noise of this
  * one): the remainder in subquery layers instead of lambdas (each value a column: dearer, every
  * layer's functions run on every line); one lambda per depth over members numbered by
@@ -106,14 +105,13 @@ const STORED_WHEN: Record<string, string> = {
 };
 
 /**
- * Keys in a JSON text, or more: every key's closing quote is followed by a colon, possibly after
- * blanks; the pattern inside a string value only adds to the count. A text with a quote before a
- * blank counts as unbounded (rare in log lines; it then takes the exact path). Substring scans: a
- * regular expression here cost as much as the typed extraction. No `if`: evaluated lazily, its
- * branch would copy every line it reads (~5 % of a plain parse).
+ * Keys in a JSON text, or more: in valid JSON every key is followed by exactly one colon outside
+ * strings (the members' texts here come from the engine's own serialiser). One byte counted: the
+ * two substring scans before it (`":`, and a quote before a blank) made a parse of lines with
+ * unknown keys 4–7 % dearer. No `if`: evaluated lazily, its branch would copy every line it reads
+ * (~5 % of a plain parse).
  */
-const keysAtMost = (text: string) =>
-  `greatest(countSubstrings(${text}, '":'), multiSearchAny(${text}, ['" ', '"\\t', '"\\r']) * 4294967295)`;
+const keysAtMost = (text: string) => `countSubstrings(${text}, ':')`;
 
 const rawPair = (k: string, v: string) => `concat(toJSONString(${k}), ':', ${v})`;
 const list = (keys: string[]) => `[${keys.map((k) => `'${k}'`).join(', ')}]`;
@@ -221,7 +219,9 @@ function remainder(t: string, shape: Exclude<Shape, ArrayShape>, when: Record<st
       body = `arrayStringConcat(arrayMap(items -> if(arrayAll(x -> x = '{}', items), '', concat('"${key}":[', arrayStringConcat(items, ','), ']')),
         [arrayMap(e -> ${item}, JSONExtractArrayRaw(${ct}))]))`;
     } else {
-      needed = `${only}startsWith(${c}, '{') AND ${keysAtMost(c)} > ${storedKeys(sub)}`;
+      // An array inside may stand where an object is expected, whose keys the count would take
+      // as present (see \`unmappedPresent\`).
+      needed = `${only}startsWith(${c}, '{') AND (${keysAtMost(c)} > ${storedKeys(sub)} OR position(${c}, '[') > 0)`;
       body = `arrayStringConcat(arrayMap(rest -> if(rest = '', '', concat('"${key}":{', rest, '}')), [${remainder(ct, sub, {})}]))`;
     }
     return `(indexOf(${ks}, '${key}'), arrayStringConcat(arrayMap(${c} -> ${only1(needed, c, ct, body)}, [${p}[indexOf(${ks}, '${key}')].2])))`;
