@@ -1,5 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { type Dialect, neverIssuedFromLedgerSql, type Params } from '../store/index.ts';
+import {
+  type Dialect,
+  neverIssuedByGroupingSql,
+  neverIssuedFromLedgerSql,
+  type Params,
+} from '../store/index.ts';
 
 /**
  * Small SQL pieces shared by the scope queries. Lists of entity ids are bound as one JSON string
@@ -37,26 +42,15 @@ export const EXPOSING = `class_uid = 6003 AND status_id = 1 AND (http_status = 0
 /**
  * Tokens that API calls carried and the login service never issued (no Authentication event of
  * activity 3 with them), kept as a Set table per computation (and as a list, `${table}_list`,
- * until `dropForgedSetSql`).
- *
- * With `fromLedger` (the token ledger covers the store, `src/store/ledger.ts`): the ledger's
- * unmatched tokens that no issuance carries, which reads the issuance rows alone (100 M events:
- * 0.25 s instead of 1.5 s). Otherwise one GROUP BY over the tokens, where a token whose smallest
- * class is 6003 was never issued: the calls of one session sit together in the sort order, so the
- * grouping mostly meets a token it just saw. Testing every call against the (large) set of issued
- * tokens instead took three times as long, and the whole store paid it in every pass that asked
- * "forged?".
- * Beside it, a Set of the tokens' 64-bit hashes (`sqlForgedHash`): a number set is probed faster
- * than a string set.
+ * until `dropForgedSetSql`): from the token ledger when it covers the store (`fromLedger`; it reads
+ * the issuance rows alone, 100 M events: 0.25 s instead of 1.5 s), else by grouping every event
+ * (`src/store/ledger.ts`). Beside it, a Set of the tokens' 64-bit hashes (`sqlForgedHash`): a
+ * number set is probed faster than a string set.
  */
 export function forgedSetSql(table: string, fromLedger: boolean): string[] {
   return [
     `CREATE TABLE ${table}_list (token_id String) ENGINE = Memory`,
-    fromLedger
-      ? `INSERT INTO ${table}_list ${neverIssuedFromLedgerSql()}`
-      : `INSERT INTO ${table}_list SELECT token_id FROM events
-     PREWHERE token_id != '' AND (class_uid = 6003 OR (class_uid = 3002 AND activity_id = 3))
-     GROUP BY token_id HAVING min(class_uid) = 6003`,
+    `INSERT INTO ${table}_list ${fromLedger ? neverIssuedFromLedgerSql() : neverIssuedByGroupingSql()}`,
     `CREATE TABLE ${table} (token_id String) ENGINE = Set SETTINGS persistent = 0`,
     `INSERT INTO ${table} SELECT token_id FROM ${table}_list`,
     `CREATE TABLE ${table}_h (h UInt64) ENGINE = Set SETTINGS persistent = 0`,

@@ -5,6 +5,7 @@ export type { Engine, InsertFormat, Params, Row } from './engine.ts';
 export type { TokenBatch } from './ledger.ts';
 export {
   ledgerCovers,
+  neverIssuedByGroupingSql,
   neverIssuedFromLedgerSql,
   recordBatchTokens,
   recordDerivedTokens,

@@ -60,7 +60,6 @@ const ISSUANCE = `class_uid = 3002 AND activity_id = 3 AND token_id != ''`;
 export async function recordBatchTokens(engine: Engine, batch: TokenBatch): Promise<void> {
   const used = `_ledger_${batch.id.replace(/[^A-Za-z0-9]/g, '_')}`;
   const params = { ...batch.params, ledger_batch: batch.id, ledger_lo: batch.lo, ledger_hi: batch.hi };
-  let unmatched = 0;
   if (batch.events > 0) {
     await engine.exec(
       `CREATE TABLE ${used} ENGINE = Memory AS
@@ -82,7 +81,7 @@ export async function recordBatchTokens(engine: Engine, batch: TokenBatch): Prom
         'SELECT count() AS n FROM unmatched_tokens WHERE batch = {ledger_batch:String}',
         params,
       );
-      unmatched = Number(row?.n ?? 0);
+      const unmatched = Number(row?.n ?? 0);
       // Where their calls came from, read back from the stored events of the batch's range (any
       // other batch's call there with such a token carries it too, so it is just as true).
       if (unmatched > 0 && unmatched <= USES_MAX_TOKENS)
@@ -149,9 +148,20 @@ export function neverIssuedFromLedgerSql(): string {
 }
 
 /**
+ * The same tokens without the ledger, as a SELECT of `token_id`: one GROUP BY over the tokens,
+ * where a token whose smallest class is 6003 was never issued. The calls of one session sit
+ * together in the sort order, so the grouping mostly meets a token it just saw; testing every call
+ * against the (large) set of issued tokens instead took three times as long.
+ */
+export function neverIssuedByGroupingSql(): string {
+  return `SELECT token_id FROM events
+    PREWHERE token_id != '' AND (class_uid = 6003 OR (${ISSUANCE}))
+    GROUP BY token_id HAVING min(class_uid) = 6003`;
+}
+
+/**
  * Replaces the ledger with one batch covering the whole store: `tokens` (a SELECT of `token_id`)
- * must be every token API calls carried that no issuance in the store carries, as it held
- * `events` events. What a scope that found the ledger short (a workspace from before it, events
+ * must be what `neverIssuedByGroupingSql` gave while the store held `events` events. What a scope that found the ledger short (a workspace from before it, events
  * written around it) does after grouping every event, so the next one reads the ledger.
  */
 export async function resetLedger(engine: Engine, tokens: string, events: number): Promise<void> {

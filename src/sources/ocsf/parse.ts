@@ -36,6 +36,10 @@ const EVENT_TUPLE = `Tuple(
   metadata Tuple(uid String),
   is_mfa Nullable(Bool))`;
 
+/** The typed extraction of `line` as `j`, and its class (0 when absent), as SELECT items. */
+const EXTRACT = `JSONExtract(line, '${EVENT_TUPLE.replace(/\s+/g, ' ')}') AS j`;
+const CLASS = 'toUInt16(ifNull(j.class_uid, 0)) AS class_uid';
+
 /** Earliest and latest plausible event times (epoch ms): outside them the time is unparseable. */
 export const MIN_MS = 946684800000; // 2000-01-01
 export const MAX_MS = 4102444800000; // 2100-01-01
@@ -109,7 +113,7 @@ export const PROBE_LINES = 1000;
  */
 export function probeSelect(input: string): string {
   return `SELECT count() AS n FROM (
-    SELECT line, JSONExtract(line, '${EVENT_TUPLE.replace(/\s+/g, ' ')}') AS j, toUInt16(ifNull(j.class_uid, 0)) AS class_uid
+    SELECT line, ${EXTRACT}, ${CLASS}
     FROM (SELECT line FROM ${input} LIMIT ${PROBE_LINES}))
   WHERE isNotNull(j.class_uid) AND ${unmappedPresent('line')}`;
 }
@@ -153,8 +157,8 @@ function parseExpressions(d: Dialect, input: string, remainder: boolean): string
     _row_number + 1 AS source_line,
     length(line) AS line_bytes,
     startsWith(line, '{') OR startsWith(trimLeft(line), '{') AS object_like,
-    JSONExtract(line, '${EVENT_TUPLE.replace(/\s+/g, ' ')}') AS j,
-    toUInt16(ifNull(j.class_uid, 0)) AS class_uid,
+    ${EXTRACT},
+    ${CLASS},
     ${TIME_MS} AS time_ms,
     ${ACTOR} AS actor,
     toIPv6OrNull(ifNull(${ip}, '')) AS ip,
