@@ -15,9 +15,13 @@ export interface EventSource {
    * some lines (OCSF: the remainder of unknown keys); see `ocsf/parse.ts`.
    */
   readonly deferred?: {
-    /** One row, `n`: how many of the first lines of `input` need it. */
+    /** One row: `probed`, how many of the first lines of `input` were looked at; `n`, how many need it. */
     probeSelect(input: string): string;
     /** Like `parseSelect`, with `unmapped_pairs` = `UNMAPPED_LATER` on the lines that need it. */
     parseDeferred(d: Dialect, input: string): string;
+    /** Like `parseSelect`, computing it for every line without testing which need it. */
+    parseEvery(d: Dialect, input: string): string;
+    /** Share of probed lines needing it from which `parseEvery` is the cheaper parse. */
+    everyLineShare: number;
   };
 }

@@ -345,6 +345,12 @@ describe('OCSF ingest', () => {
         time: '2025-06-24T02:32:45.123Z',
         src_endpoint: { ip: '2001:db8::1' },
       }),
+      // a key repeated in one object: the extraction reads the first, so the others are kept
+      line({ metadata: { uid: 'u-dup-object' }, http_response: { code: 200 } }).replace(
+        /}$/,
+        ',"http_response":{"code":500}}',
+      ),
+      line({ metadata: { uid: 'u-dup-scalar' } }).replace('"uid":"c-1"', '"uid":"c-1","uid":"c-2"'),
       // a colon written as an escape, which the text does not show, beside a key to keep
       line({ metadata: { uid: 'u-escape' }, x: 1 }).replace('"uid":"c-1"', '"uid":"c\\u003a1"'),
     ];
@@ -359,6 +365,8 @@ describe('OCSF ingest', () => {
       { event_id: 'u-colons', unmapped: '' },
       { event_id: 'u-colons-extra', unmapped: '{"metadata":{"product":{"name":"gw"}}}' },
       { event_id: 'u-dup', unmapped: '{"uid":"x","ip":"1.2.3.4"}' },
+      { event_id: 'u-dup-object', unmapped: '{"http_response":{"code":500}}' },
+      { event_id: 'u-dup-scalar', unmapped: '{"actor":{"user":{"uid":"c-2"}}}' },
       { event_id: 'u-empty', unmapped: '{"tags":null}' },
       { event_id: 'u-escape', unmapped: '{"x":1}' },
       { event_id: 'u-extra', unmapped: '{"extra":{"a":[1,"x"]}}' },
@@ -405,8 +413,30 @@ describe('OCSF ingest', () => {
       `SELECT countIf(unmapped != '') AS n FROM events WHERE event_id LIKE 'w-%'`,
     );
     assert.equal(plain?.n, 0);
+    // Nearly every line with an unknown key: the remainder is computed without the per-line test,
+    // the same, and '' for the lines that have none.
+    const product = (i: number) => line({ metadata: { uid: `x-${i}`, product: { name: 'gw' } } });
+    const everyFile = tempFile(
+      'unmapped-every.jsonl',
+      [
+        ...Array.from({ length: 200 }, (_, i) => product(i)),
+        ...lines.map((l) => l.replace('"metadata":{"uid":"u-', '"metadata":{"uid":"e-')),
+      ].join('\n'),
+    );
+    assert.equal((await ingestInputs(ws, [everyFile])).counts.stored, 200 + expected.length);
+    const everyRows = await ws.engine.query<{ event_id: string; unmapped: string }>(
+      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'e-%' ORDER BY event_id`,
+    );
+    assert.deepEqual(
+      everyRows,
+      expected.map((r) => ({ ...r, event_id: r.event_id.replace('u-', 'e-') })),
+    );
+    const [products] = await ws.engine.query<{ n: number }>(
+      `SELECT countIf(unmapped = '{"metadata":{"product":{"name":"gw"}}}') AS n FROM events WHERE event_id LIKE 'x-%'`,
+    );
+    assert.equal(products?.n, 200);
     // Whatever was kept parses back as JSON.
-    for (const r of [...rows, ...laterRows]) if (r.unmapped) JSON.parse(r.unmapped);
+    for (const r of [...rows, ...laterRows, ...everyRows]) if (r.unmapped) JSON.parse(r.unmapped);
   });
 
   test('gzip files are read by extension', async () => {

@@ -103,13 +103,20 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
     ingest: ingestId,
   };
   const source = `file({file:String}, 'LineAsString', 'line String')`;
-  // A source with a cheaper parse for inputs that need less (OCSF without unknown keys: see
-  // `parseDeferred`) gets it when its first lines need nothing more.
+  // A source with cheaper parses for some inputs gets the one its first lines call for: without
+  // the remainder when none needs it (OCSF without unknown keys, see `parseDeferred`), with it
+  // untested when nearly all do (see `parseEvery`).
   const deferred = opts.source.deferred;
-  const cheap = deferred
-    ? ((await engine.query<{ n: number }>(deferred.probeSelect(source), params))[0]?.n ?? 0) === 0
-    : false;
-  const parse = cheap ? deferred!.parseDeferred : opts.source.parseSelect;
+  const probe = deferred
+    ? (await engine.query<{ n: number; probed: number }>(deferred.probeSelect(source), params))[0]
+    : undefined;
+  const parse = !deferred
+    ? opts.source.parseSelect
+    : (probe?.n ?? 0) === 0
+      ? deferred.parseDeferred
+      : probe!.n >= deferred.everyLineShare * probe!.probed
+        ? deferred.parseEvery
+        : opts.source.parseSelect;
   const large = input.bytes >= LARGE_INPUT_BYTES ? `, ${LARGE_PARSE_SETTINGS}` : '';
   await engine.exec(
     `CREATE TABLE ${stage} ENGINE = Memory AS ${parse(engine.dialect, source)}

@@ -25,14 +25,28 @@
  * - Ingest probes the first lines and parses without the remainder when none needs it
  *   (`parseDeferred` in parse.ts; later lines that do get it from a second parse of those lines
  *   only). A 10-line ingest: 0.58 → 0.41 s without unknown keys, 0.53 → 0.58 s with (the probe).
+ * - Ingest skips the gate when nearly every probed line needs the remainder (`parseEvery`).
+ * Keeping a stored key's repeats (the extraction reads the first occurrence; they were dropped
+ * before) costs ~0.6 µs a line with unknown keys (`arrayEnumerateUniq` of the members); skipping the
+ * gate saves about as much on inputs where every line has them.
  * Tried, not kept (same output on the tests and on 60k fuzzed lines, CPU within noise of this
  * one): the remainder in subquery layers instead of lambdas (each value a column: dearer, every
  * layer's functions run on every line); one lambda per depth over members numbered by
  * `transform` (place in the shape, kind, first occurrence by `arrayEnumerateUniq`), the objects to
  * prune filtered out first and their pruned texts put back at NUL placeholders
  * (`splitByChar`). Each pass over a line's members costs 0.05–0.2 s per 200k lines, and an exact
- * remainder needs about as many as this one makes. Also measured: an `if` outside lambdas whose
- * branch reads the typed extraction copies those columns for the rows it takes.
+ * remainder needs about as many as this one makes. Later, on 500k lines with a nested unknown
+ * key (CPU s of extraction plus remainder, best of 3–5, interleaved; this one 4.2–4.4): one pass
+ * over the members deciding each by a table of mapped paths (`transform`), 5.2–5.3; the line cut
+ * textually at its mapped top-level keys (`multiSearchAllPositions`), pieces holding only stored
+ * keys (by their colons) dropped and the rest pruned as here, 6.4 (the cut alone 3.5 over the
+ * extraction); without the gate, the pruning tests of all mapped objects in one lambda over their
+ * texts, 4.5 against 4.2. A string function over a line's members costs ~5–20 ns a member, and the
+ * split (which serialises every value, ~2.6 ns a byte) 2.2 µs a line. Also measured: a census of
+ * every object's keys by `JSONExtract` into nested `Map`s, 3–4 µs a line; keeping the whole line
+ * instead of its remainder, as dear (writing 700 bytes a row: 21–24 against 22–23 CPU s per 2 M
+ * lines); an `if` outside lambdas whose branch reads the typed extraction copies those columns
+ * for the rows it takes.
  */
 
 /**
@@ -188,7 +202,8 @@ const complex = (v: string) => `(startsWith(${v}, '{') OR startsWith(${v}, '['))
  * raw value; a mapped object is pruned the same way one level down (dropped when nothing is left);
  * a mapped scalar is dropped, unless its value is an object or array, which no column could hold;
  * a mapped object or array holding something else is kept as it came. With a key repeated in one
- * object, the first one's value is pruned.
+ * object, the first one's value is pruned (it is the one the extraction read) and the others are
+ * kept as they came.
  *
  * Values used more than once are bound as lambda arguments, never as aliases: the engine's planner
  * copies an alias's expression at every use, so aliases of aliases grow exponentially with depth.
@@ -197,8 +212,11 @@ function remainder(t: string, shape: Exclude<Shape, ArrayShape>, when: Record<st
   const entries = Object.entries(shape);
   const mapped = list(entries.map(([k]) => k));
   if (entries.every(([, sub]) => typeof sub === 'string')) {
-    return `arrayStringConcat(arrayMap(kv -> ${rawPair('kv.1', 'kv.2')},
-      arrayFilter(kv -> NOT has(${mapped}, kv.1) OR ${complex('kv.2')}, JSONExtractKeysAndValuesRaw(${t}))), ',')`;
+    const m = `${t}_m`;
+    // A repeated key is kept: the extraction read its first occurrence.
+    return `arrayStringConcat(arrayMap(${m} -> arrayStringConcat(arrayMap(kv -> ${rawPair('kv.1', 'kv.2')},
+      arrayFilter((kv, n) -> n > 1 OR NOT has(${mapped}, kv.1) OR ${complex('kv.2')},
+        ${m}, arrayEnumerateUniq(arrayMap(kv -> kv.1, ${m})))), ','), [JSONExtractKeysAndValuesRaw(${t})]))`;
   }
   const p = `${t}_p`;
   const ks = `${t}_k`;
@@ -238,8 +256,18 @@ function remainder(t: string, shape: Exclude<Shape, ArrayShape>, when: Record<st
       return `x.2.1 = '${key}', ${when[key] ? `NOT (${when[key]}) OR ${odd}` : odd}`;
     })
     .join(', ')}, 1)`;
-  const kept = `arrayMap(x -> (x.1, ${rawPair('x.2.1', 'x.2.2')}), arrayFilter(x -> ${keep}, arrayZip(arrayEnumerate(${p}), ${p})))`;
-  const all = `arrayConcat(${kept}, [${pruned.join(',\n      ')}])`;
+  const kept = `arrayMap(x -> (x.1, ${rawPair('x.2.1', 'x.2.2')}), arrayFilter(x -> ${keep},
+    arrayZip(arrayEnumerate(${p}), ${p})))`;
+  // And a stored key's repeats: the extraction read its first occurrence, which is pruned above.
+  const always = entries.filter(([key]) => !when[key]).map(([key]) => key);
+  const storedHere = Object.keys(when).length
+    ? `multiIf(${Object.entries(when)
+        .map(([key, cond]) => `x.2.1 = '${key}', ${cond}`)
+        .join(', ')}, has(${list(always)}, x.2.1))`
+    : `has(${mapped}, x.2.1)`;
+  const repeated = `arrayMap(x -> (x.1, ${rawPair('x.2.1', 'x.2.2')}), arrayFilter((x, n) -> n > 1 AND ${storedHere},
+    arrayZip(arrayEnumerate(${p}), ${p}), arrayEnumerateUniq(${ks})))`;
+  const all = `arrayConcat(${kept}, ${repeated}, [${pruned.join(',\n      ')}])`;
   // Nested one-element maps bind the members and their keys, each computed once.
   return `arrayStringConcat(arrayMap(${p} -> arrayStringConcat(arrayMap(${ks} ->
       arrayStringConcat(arrayMap(x -> x.2, arraySort(x -> x.1, arrayFilter(x -> x.2 != '', ${all}))), ','),
