@@ -329,6 +329,10 @@ describe('OCSF ingest', () => {
       ),
       // resources whose elements hold only what is stored
       line({ metadata: { uid: 'u-res' }, resources: [{ uid: 'c-2', type: 'customer' }, { uid: 'r-1' }] }),
+      // empty resources, alone, beside a key to keep, and (not at the top) inside a mapped object
+      line({ metadata: { uid: 'u-res-empty' }, resources: [] }),
+      line({ metadata: { uid: 'u-res-empty-extra' }, resources: [], x: 1 }),
+      line({ metadata: { uid: 'u-res-empty-in' }, actor: { user: { uid: 'c-1' }, resources: [] } }),
       // what no count of keys shows: a resource that is a bare value, and an array where an object
       // is expected (the extraction reads it by position, as if its keys were there)
       line({ metadata: { uid: 'u-res-scalar' }, resources: [{ uid: 'c-2', type: 'customer' }, 'c-9'] }),
@@ -381,6 +385,9 @@ describe('OCSF ingest', () => {
       },
       { event_id: 'u-none', unmapped: '' },
       { event_id: 'u-res', unmapped: '' },
+      { event_id: 'u-res-empty', unmapped: '' },
+      { event_id: 'u-res-empty-extra', unmapped: '{"x":1}' },
+      { event_id: 'u-res-empty-in', unmapped: '{"actor":{"resources":[]}}' },
       { event_id: 'u-res-scalar', unmapped: '{"resources":[{},"c-9"]}' },
     ];
     // Unknown keys on the first lines: the file is parsed with the remainder in one pass.
