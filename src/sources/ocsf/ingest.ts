@@ -2,13 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { type Engine, recordBatchTokens } from '../../store/index.ts';
 import type { EventSource } from '../source.ts';
-import {
-  EVENT_COLUMNS,
-  LARGE_INPUT_BYTES,
-  LARGE_PARSE_SETTINGS,
-  PARSE_SETTINGS,
-  UNMAPPED_LATER,
-} from './parse.ts';
+import { EVENT_COLUMNS, PARSE_SETTINGS, UNMAPPED_LATER } from './parse.ts';
 
 /** The reconciliation every ingest reports: read = stored + quarantined + duplicates. */
 export interface IngestCounts {
@@ -117,10 +111,9 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
       : probe!.n >= deferred.everyLineShare * probe!.probed
         ? deferred.parseEvery
         : opts.source.parseSelect;
-  const large = input.bytes >= LARGE_INPUT_BYTES ? `, ${LARGE_PARSE_SETTINGS}` : '';
   await engine.exec(
     `CREATE TABLE ${stage} ENGINE = Memory AS ${parse(engine.dialect, source)}
-     SETTINGS ${PARSE_SETTINGS}${large}`,
+     SETTINGS ${PARSE_SETTINGS}`,
     params,
   );
   try {

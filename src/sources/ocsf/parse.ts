@@ -140,14 +140,11 @@ export function probeSelect(input: string): string {
  * on instead of a scan of its own (3–6 % of a plain parse).
  */
 export const PARSE_SETTINGS = `short_circuit_function_evaluation = 'force_enable', allow_simdjson = 1`;
-
-/**
- * Added for large inputs: the engine compiles an expression to machine code only after seeing it
- * three times, and a parse is one query. Compiling at once cost a 20-line ingest 0.3 s more, and
- * saved 2 M lines 1–3 % (interleaved, 2 rounds × 2: 11.4–11.8 against 11.6–12.5 CPU s).
- */
-export const LARGE_INPUT_BYTES = 64 * 1024 * 1024;
-export const LARGE_PARSE_SETTINGS = 'min_count_to_compile_expression = 0';
+// Not kept: compiling the parse's expressions to machine code at once for large inputs
+// (`min_count_to_compile_expression = 0`; by default after three uses, and a parse is one query).
+// Over 2 M plain lines it looked 1–3 % cheaper in rounds after the first, but the first round of a
+// fresh process, which is what `vigil ingest` runs, paid for the compiling: 285,193–315,960
+// events/s with it, 300,245–317,438 without (4 fresh runs each, interleaved).
 
 /**
  * How the remainder is computed: for the storable lines that have unknown keys (`gated`), for
