@@ -93,14 +93,14 @@ describe('simulate into a workspace (amplified)', () => {
     try {
       await ws.engine.exec(
         `CREATE TABLE t_parsed ENGINE = Memory AS SELECT * FROM (${ocsf.parseSelect(ws.engine.dialect, "file({file:String}, 'LineAsString', 'line String')")}) LIMIT 0`,
-        { file: '/dev/null', label: '', maxLine: 1 << 20 },
+        { file: '/dev/null', label: '', maxLine: 1 << 20, firstLine: 1 },
       );
       for (const [day, chunks] of sink.days) {
         const file = path.join(dir, `${day}.jsonl`);
         writeFileSync(file, chunks.join(''));
         await ws.engine.exec(
           `INSERT INTO t_parsed ${ocsf.parseSelect(ws.engine.dialect, "file({file:String}, 'LineAsString', 'line String')")}`,
-          { file, label: `events/${day}.jsonl`, maxLine: 1 << 20 },
+          { file, label: `events/${day}.jsonl`, maxLine: 1 << 20, firstLine: 1 },
         );
       }
     } finally {

@@ -24,7 +24,7 @@ export interface Check {
 export interface AdapterQuery {
   /**
    * What to read: a FROM item that yields `line` (the text of one record) and `source_line` (its
-   * 1-based position in the file). Usually `(SELECT _row_number + 1 AS source_line, line FROM input)`.
+   * 1-based position in the input). Usually `eachLine(input)`.
    */
   from: string;
   /**
@@ -75,7 +75,7 @@ const COLUMN_TYPES: Record<AdapterColumn, [cast: string, empty: string]> = {
   is_mfa: ['toInt8', '-1'],
 };
 
-/** The stage SELECT for an adapter; `{file}`, `{label}` and `{maxLine}` are bound by ingest. */
+/** The stage SELECT for an adapter; `{file}`, `{label}`, `{maxLine}` and `{firstLine}` are bound by ingest. */
 export function stageSelect(d: Dialect, q: AdapterQuery): string {
   const shared: Check[] = [
     {
@@ -130,9 +130,9 @@ export function stageSelect(d: Dialect, q: AdapterQuery): string {
   FROM ${layered})`;
 }
 
-/** A FROM item of the input's lines with their 1-based positions. */
+/** A FROM item of the input's lines with their 1-based positions (in the whole input, see `firstLine`). */
 export function eachLine(input: string): string {
-  return `(SELECT _row_number + 1 AS source_line, line FROM ${input})`;
+  return `(SELECT _row_number + {firstLine:UInt64} AS source_line, line FROM ${input})`;
 }
 
 /** A SQL string literal. */

@@ -50,6 +50,7 @@ describe('every registered event source', () => {
         file,
         label: file,
         maxLine: 1024,
+        firstLine: 1,
       });
       assert.deepEqual(
         cols.map((c) => c.name),

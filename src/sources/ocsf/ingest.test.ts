@@ -5,8 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import type { Workspace } from '../../store/index.ts';
 import { tempFile, tempWorkspace } from '../../store/testing.ts';
-import { type IngestCounts, ingestInputs } from '../index.ts';
-import { PROBE_LINES } from './parse.ts';
+import { sqlEnrichAddresses } from '../enrich/index.ts';
+import { type IngestCounts, type IngestProgress, ingestInputs } from '../index.ts';
+import { ingestFiles } from './ingest.ts';
+import { ocsf, PROBE_LINES } from './parse.ts';
 
 const testdata = path.join(import.meta.dirname, 'testdata');
 const golden = (name: string) => path.join(testdata, name);
@@ -444,6 +446,53 @@ describe('OCSF ingest', () => {
     assert.equal(products?.n, 200);
     // Whatever was kept parses back as JSON.
     for (const r of [...rows, ...laterRows, ...everyRows]) if (r.unmapped) JSON.parse(r.unmapped);
+  });
+
+  test('an input over the piece size is ingested in pieces, with its own line numbers', async () => {
+    const lines = Array.from({ length: 300 }, (_, i) =>
+      i === 249 ? '{"broken' : line({ metadata: { uid: `piece-${i === 279 ? 9 : i}` } }),
+    );
+    const text = `${lines.join('\n')}\n`;
+    const file = tempFile('pieces.jsonl', text);
+    const progress: IngestProgress[] = [];
+    const ingest = (f: string, pieceBytes: number) =>
+      ingestFiles(ws.engine, [{ path: f, label: f, bytes: fs.statSync(f).size }], {
+        source: ocsf,
+        enrichment: sqlEnrichAddresses,
+        pieceBytes,
+        onProgress: (p) => progress.push(p),
+      });
+    const counts = await ingest(file, 8192);
+    assert.deepEqual([counts.read, counts.stored, counts.quarantined, counts.duplicates], [300, 298, 1, 1]);
+    // One report a piece, the input done only at the last.
+    assert.ok(progress.length >= 5, `${progress.length} progress reports`);
+    assert.deepEqual(
+      progress.map((p) => p.filesDone),
+      [...progress.slice(1).map(() => 0), 1],
+    );
+    assert.ok(progress.every((p, i) => i === 0 || p.bytesDone >= progress[i - 1]!.bytesDone));
+    assert.equal(progress.at(-1)?.bytesDone, Buffer.byteLength(text));
+    const [bad] = await ws.engine.query<{ source_file: string; source_line: number }>(
+      `SELECT source_file, source_line FROM quarantine WHERE source_file = {f:String}`,
+      { f: file },
+    );
+    assert.deepEqual(bad, { source_file: file, source_line: 250 });
+    const rows = await ws.engine.query<{ event_id: string; source_line: number }>(
+      `SELECT event_id, source_line FROM events WHERE event_id IN ('piece-0', 'piece-150', 'piece-299') ORDER BY source_line`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.event_id, r.source_line]),
+      [
+        ['piece-0', 1],
+        ['piece-150', 151],
+        ['piece-299', 300],
+      ],
+    );
+    // The same lines compressed (1 KB), in pieces of their decompressed bytes: all already there.
+    progress.length = 0;
+    const again = await ingest(tempFile('pieces.jsonl.gz', zlib.gzipSync(text)), 2048);
+    assert.deepEqual([again.read, again.stored, again.duplicates], [300, 0, 300]);
+    assert.ok(progress.length >= 20, `${progress.length} progress reports`);
   });
 
   test('gzip files are read by extension', async () => {

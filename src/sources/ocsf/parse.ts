@@ -11,7 +11,12 @@ import { unmappedPresent, unmappedSql } from './remainder.ts';
  */
 
 /** Where a line came from, bound as parameters. */
-export const SOURCE_PARAMS = { file: 'String', label: 'String', maxLine: 'UInt64' } as const;
+export const SOURCE_PARAMS = {
+  file: 'String',
+  label: 'String',
+  maxLine: 'UInt64',
+  firstLine: 'UInt64',
+} as const;
 
 const SESSION = `Tuple(uid String, credential_uid String, created_time Int64, expiration_time Int64, issuer String)`;
 
@@ -175,7 +180,7 @@ function parseExpressions(d: Dialect, input: string, plan: RemainderPlan): strin
       AND (class_uid = 3002 OR j.api.operation != '' OR j.http_request.url.path != '')`;
   return `
   SELECT
-    _row_number + 1 AS source_line,
+    _row_number + {firstLine:UInt64} AS source_line,
     length(line) AS line_bytes,
     startsWith(line, '{') OR startsWith(trimLeft(line), '{') AS object_like,
     ${EXTRACT},
