@@ -42,6 +42,13 @@
  * ~3.0 GB); with the unknown key 151,917 and 153,888 (ratio 0.39, 0.40, CPU 25.0 / 24.6 s).
  * Then with member key bounds counting colons (remainder.ts): with the unknown key 160,093 and
  * 171,175 events/s (ratio 0.42, 0.46, CPU 23.4 / 22.2 s).
+ * Round 1 is what a `vigil ingest` process sees: later rounds reuse memory the first had to fault
+ * in and expressions it compiled. Fresh processes, round 1 only, interleaved: --plain 300,245–
+ * 317,438 events/s without compiling the parse at once, 285,193–315,960 with it (so it was
+ * dropped), ratio 0.83–0.92, peak RSS ~3.0 GB; with the unknown key, after keeping repeated keys
+ * and skipping the remainder's gate when nearly every probed line needs it, 161,333–169,943
+ * (ratio 0.43–0.48, CPU 22.5–23.7 s), the same as before both. 4 M plain lines (2.7 GB, ingested
+ * in 3 pieces): 243,249 events/s, peak RSS 2,680 MB; in one piece 262,544, 5,406 MB.
  */
 import fs from 'node:fs';
 import os from 'node:os';
