@@ -149,6 +149,7 @@ export class Live {
 
   private async ingestNow(file: string): Promise<IngestCounts> {
     const engine = this.ws.engine;
+    const since = Math.floor(Date.now() / 1000);
     const { counts } = await ingestInputs(this.ws, [file]);
     this.stats.ingests++;
     this.stats.read += counts.read;
@@ -158,13 +159,13 @@ export class Live {
     this.recent.push({ at: Date.now(), stored: counts.stored });
     if (counts.stored > 0) {
       this.stats.generation++;
-      // The ledger row just written says which event times this input covered. Rows of the same
-      // second under the same label cannot be told apart; taking them all only widens the span.
+      // The ledger rows just written (one per piece of a large input) say which event times this
+      // input covered. Earlier rows of the same second under the same label cannot be told apart;
+      // taking them too only widens the span.
       const [span] = await engine.query<{ lo: number; hi: number }>(
         `SELECT ${engine.dialect.sqlEpochMs('min(min_time)')} AS lo, ${engine.dialect.sqlEpochMs('max(max_time)')} AS hi
-         FROM ingests WHERE source_file = {label:String} AND stored > 0
-           AND started_at = (SELECT max(started_at) FROM ingests WHERE source_file = {label:String})`,
-        { label: path.resolve(file) },
+         FROM ingests WHERE source_file = {label:String} AND stored > 0 AND started_at >= toDateTime({since:UInt32})`,
+        { label: path.resolve(file), since },
       );
       if (span && Number(span.hi) > 0) this.observe(Number(span.lo), Number(span.hi));
     }
