@@ -63,6 +63,16 @@ describe('vigil CLI', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 
+  test('a damaged gzip input is named, with what was stored, and no stack trace', () => {
+    const damaged = path.join(home, 'damaged.jsonl.gz');
+    fs.writeFileSync(damaged, 'not gzip at all');
+    const r = vigil(['ingest', damaged]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /damaged\.jsonl\.gz: cannot be decompressed/);
+    assert.match(r.stderr, /Nothing from it was stored/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
   test('a missing file and an unknown flag print what is wrong and the usage', () => {
     const missing = vigil(['ingest', '/no/such/file.jsonl']);
     assert.equal(missing.code, 2);

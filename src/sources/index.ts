@@ -4,7 +4,13 @@ import type { Workspace } from '../store/index.ts';
 import { cloudtrail, envoy, nginx, pgaudit, withFieldMap } from './adapters/index.ts';
 import { loadIpDatabase, sqlEnrichAddresses } from './enrich/index.ts';
 import { expandInputs } from './inputs.ts';
-import { emptyCounts, type IngestCounts, type IngestProgress, ingestFiles } from './ocsf/ingest.ts';
+import {
+  emptyCounts,
+  type IngestCounts,
+  type IngestProgress,
+  ingestFiles,
+  UnreadableInput,
+} from './ocsf/ingest.ts';
 import { ocsf } from './ocsf/parse.ts';
 import {
   currentSettings,
@@ -87,6 +93,17 @@ export async function ingestInputs(
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });
     return { counts, reference };
+  } catch (err) {
+    if (!(err instanceof UnreadableInput)) throw err;
+    const stored =
+      err.partial.read > 0
+        ? `Its first ${err.partial.read} lines were read (${err.partial.stored} stored)`
+        : 'Nothing from it was stored';
+    const before = err.before > 0 ? `; the ${err.before} input(s) before it were ingested` : '';
+    throw new UserError(
+      err.message,
+      `${stored}${before}. Check it (gzip -t ${err.label}) or fetch it again, then ingest it again: what is already stored counts as duplicates.`,
+    );
   } finally {
     cleanup();
   }

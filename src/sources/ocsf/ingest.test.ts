@@ -3,11 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
+import { UserError } from '../../cli/errors.ts';
 import type { Workspace } from '../../store/index.ts';
 import { tempFile, tempWorkspace } from '../../store/testing.ts';
 import { sqlEnrichAddresses } from '../enrich/index.ts';
 import { type IngestCounts, type IngestProgress, ingestInputs } from '../index.ts';
-import { ingestFiles } from './ingest.ts';
+import { ingestFiles, UnreadableInput } from './ingest.ts';
 import { ocsf, PROBE_LINES } from './parse.ts';
 
 const testdata = path.join(import.meta.dirname, 'testdata');
@@ -493,6 +494,22 @@ describe('OCSF ingest', () => {
     const again = await ingest(tempFile('pieces.jsonl.gz', zlib.gzipSync(text)), 2048);
     assert.deepEqual([again.read, again.stored, again.duplicates], [300, 0, 300]);
     assert.ok(progress.length >= 20, `${progress.length} progress reports`);
+    // Cut short: the pieces before the damage are stored, and the error says so.
+    const gz = zlib.gzipSync(text.replaceAll('piece-', 'cut-'));
+    const truncated = tempFile('cut.jsonl.gz', gz.subarray(0, Math.floor(gz.length * 0.6)));
+    await assert.rejects(ingest(truncated, 2048), (err: unknown) => {
+      assert.ok(err instanceof UnreadableInput);
+      assert.ok(err.partial.read > 0 && err.partial.read < 300, `${err.partial.read} lines read`);
+      assert.equal(err.partial.stored, err.partial.read);
+      return true;
+    });
+    // Whole (under the piece size), it stores nothing and is a user error naming the file.
+    await assert.rejects(ingestInputs(ws, [truncated]), (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, /cut\.jsonl\.gz: cannot be decompressed/);
+      assert.match(err.hint ?? '', /Nothing from it was stored/);
+      return true;
+    });
   });
 
   test('gzip files are read by extension', async () => {

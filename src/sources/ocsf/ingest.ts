@@ -266,6 +266,32 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
 }
 
 /**
+ * A compressed input that cannot be decompressed (corrupt, truncated, or not gzip at all): what it
+ * held past the damage cannot be read, so the error names it and what of it was stored.
+ */
+export class UnreadableInput extends Error {
+  constructor(
+    readonly label: string,
+    readonly reason: string,
+    /** Inputs ingested before this one, and what this one's pieces before the damage gave. */
+    readonly before: number,
+    readonly partial: IngestCounts,
+  ) {
+    super(`${label}: cannot be decompressed (${reason})`);
+    this.name = 'UnreadableInput';
+  }
+}
+
+/** Why `err` is a failure to decompress an input (the engine's or Node's zlib), if it is one. */
+function decompressionFailure(err: unknown): string | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const engine = /inflate failed: ([^:]+)/.exec(message);
+  if (engine) return engine[1]!.trim();
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('Z_') ? message : undefined;
+}
+
+/**
  * Inputs larger than this are ingested in pieces of about this size, cut at line ends (a
  * compressed input, by its decompressed bytes, when it is over a quarter of this on disk). The
  * parse holds a whole piece in memory (~2.2x its bytes at the peak: 3.0 GB of RSS for 1.4 GB of
@@ -366,14 +392,23 @@ export async function ingestFiles(
   try {
     for (const [i, input] of inputs.entries()) {
       const pieces = piecesOf(input, opts.pieceBytes ?? PIECE_BYTES, dir);
-      // The next piece is cut from the input while the engine ingests this one.
-      let next = pieces.next();
+      const partial = emptyCounts();
+      // The next piece is cut from the input while the engine ingests this one; a failure to cut it
+      // is taken when it is awaited, not reported as unhandled meanwhile.
+      const cutNext = () => {
+        const p = pieces.next();
+        p.catch(() => undefined);
+        return p;
+      };
+      let next = cutNext();
       try {
         for (let r = await next; !r.done; r = await next) {
-          next = pieces.next();
+          next = cutNext();
           const { piece, consumed } = r.value;
           try {
-            addCounts(total, await ingestFile(engine, piece, opts));
+            const counts = await ingestFile(engine, piece, opts);
+            addCounts(total, counts);
+            addCounts(partial, counts);
           } finally {
             if (piece.path !== input.path) fs.rmSync(piece.path, { force: true });
           }
@@ -386,6 +421,9 @@ export async function ingestFiles(
             seconds: (Date.now() - started) / 1000,
           });
         }
+      } catch (err) {
+        const reason = decompressionFailure(err);
+        throw reason === undefined ? err : new UnreadableInput(input.label, reason, i, partial);
       } finally {
         // On a failed ingest, the piece being cut is finished and dropped before its folder goes.
         await next.catch(() => undefined);
