@@ -78,6 +78,11 @@ describe('vigil CLI', () => {
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no such file or folder: \/no\/such\/file\.jsonl/);
     assert.match(missing.stderr, /usage: vigil ingest/);
+    const folder = fs.mkdtempSync(path.join(home, 'no-logs-'));
+    fs.writeFileSync(path.join(folder, 'notes.md'), 'not a log');
+    const empty = vigil(['ingest', folder]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /no log files in .*no-logs-/);
     const flag = vigil(['ingest', '--frobnicate']);
     assert.notEqual(flag.code, 0);
     assert.match(flag.stderr, /unknown option '--frobnicate'/);

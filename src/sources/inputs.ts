@@ -48,6 +48,11 @@ export async function expandInputs(
       const found = (await glob('**/*', { cwd: arg, absolute: true, onlyFiles: true }))
         .filter((f) => LOG_FILE.test(f))
         .sort();
+      if (found.length === 0)
+        throw new UserError(
+          `no log files in ${arg}`,
+          'A folder contributes files ending in .jsonl, .ndjson, .json, .log, .csv or .txt (each optionally .gz); give other files by name.',
+        );
       for (const f of found) files.push({ path: f, label: f, bytes: fs.statSync(f).size });
     } else {
       const abs = path.resolve(arg);
