@@ -478,6 +478,12 @@ describe('OCSF ingest', () => {
       { f: file },
     );
     assert.deepEqual(bad, { source_file: file, source_line: 250 });
+    // Every piece's ledger row holds the whole input's size (what a folder watcher compares).
+    const [ledger] = await ws.engine.query<{ pieces: number; bytes: number }>(
+      `SELECT count() AS pieces, min(bytes) AS bytes FROM ingests WHERE source_file = {f:String}`,
+      { f: file },
+    );
+    assert.deepEqual(ledger, { pieces: progress.length, bytes: Buffer.byteLength(text) });
     const rows = await ws.engine.query<{ event_id: string; source_line: number }>(
       `SELECT event_id, source_line FROM events WHERE event_id IN ('piece-0', 'piece-150', 'piece-299') ORDER BY source_line`,
     );

@@ -23,6 +23,11 @@ export interface InputFile {
   bytes: number;
   /** The number of its first line in the input it is a piece of (see `PIECE_BYTES`); 1 if whole. */
   firstLine?: number;
+  /**
+   * The size of that whole input, which the ledger records for every piece: a folder watcher
+   * knows a file is done when the ledger holds it at its size.
+   */
+  inputBytes?: number;
 }
 
 export interface IngestProgress {
@@ -235,7 +240,7 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
       {
         ingest_id: ingestId,
         source_file: input.label,
-        bytes: input.bytes,
+        bytes: input.inputBytes ?? input.bytes,
         read,
         stored,
         quarantined,
@@ -333,7 +338,7 @@ async function* piecesOf(
   const close = (): InputFile => {
     fs.closeSync(fd!);
     fd = undefined;
-    const piece = { path: file, label: input.label, bytes, firstLine };
+    const piece = { path: file, label: input.label, bytes, firstLine, inputBytes: input.bytes };
     firstLine += newlines;
     bytes = 0;
     newlines = 0;
