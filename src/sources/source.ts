@@ -11,10 +11,11 @@ export interface EventSource {
   readonly description: string;
   parseSelect(d: Dialect, input: string): string;
   /**
-   * A cheaper parse for inputs whose first lines need nothing `parseSelect` computes only for
-   * some lines (OCSF: the remainder of unknown keys); see `ocsf/parse.ts`.
+   * Cheaper parses for inputs whose first lines call for them, when `parseSelect` computes
+   * something dear for some lines only (OCSF: the remainder of unknown keys): without it when none
+   * of them needs it, or for every line, untested, when nearly all do; see `ocsf/parse.ts`.
    */
-  readonly deferred?: {
+  readonly byProbe?: {
     /** One row: `probed`, how many of the first lines of `input` were looked at; `n`, how many need it. */
     probeSelect(input: string): string;
     /** Like `parseSelect`, with `unmapped_pairs` = `UNMAPPED_LATER` on the lines that need it. */

@@ -113,16 +113,16 @@ async function ingestOne(engine: Engine, input: InputFile, opts: IngestOptions):
   // A source with cheaper parses for some inputs gets the one its first lines call for: without
   // the remainder when none needs it (OCSF without unknown keys, see `parseDeferred`), with it
   // untested when nearly all do (see `parseEvery`).
-  const deferred = opts.source.deferred;
-  const probe = deferred
-    ? (await engine.query<{ n: number; probed: number }>(deferred.probeSelect(source), params))[0]
+  const plans = opts.source.byProbe;
+  const probe = plans
+    ? (await engine.query<{ n: number; probed: number }>(plans.probeSelect(source), params))[0]
     : undefined;
-  const parse = !deferred
+  const parse = !plans
     ? opts.source.parseSelect
     : (probe?.n ?? 0) === 0
-      ? deferred.parseDeferred
-      : probe!.n >= deferred.everyLineShare * probe!.probed
-        ? deferred.parseEvery
+      ? plans.parseDeferred
+      : probe!.n >= plans.everyLineShare * probe!.probed
+        ? plans.parseEvery
         : opts.source.parseSelect;
   await engine.exec(
     `CREATE TABLE ${stage} ENGINE = Memory AS ${parse(engine.dialect, source)}

@@ -288,5 +288,5 @@ export const ocsf: EventSource = {
   name: 'ocsf',
   description: 'OCSF 1.x JSON lines: API Activity (6003) and Authentication (3002)',
   parseSelect,
-  deferred: { probeSelect, parseDeferred, parseEvery, everyLineShare: EVERY_LINE_SHARE },
+  byProbe: { probeSelect, parseDeferred, parseEvery, everyLineShare: EVERY_LINE_SHARE },
 };
