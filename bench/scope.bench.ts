@@ -70,6 +70,7 @@ import { type ScopeIncident, scopeIncident, writeExposureFile } from '../src/sco
 import { loadCatalog } from '../src/sources/reference/index.ts';
 import {
   type Engine,
+  neverIssuedByGroupingSql,
   neverIssuedFromLedgerSql,
   openWorkspace,
   recordBatchTokens,
@@ -292,11 +293,7 @@ try {
       ws.engine.query(`SELECT count() FROM (${neverIssuedFromLedgerSql()})`),
     );
     const forgedSet = await measured(() =>
-      ws.engine.query(
-        `SELECT count() FROM (SELECT token_id FROM events
-           PREWHERE token_id != '' AND (class_uid = 6003 OR (class_uid = 3002 AND activity_id = 3))
-           GROUP BY token_id HAVING min(class_uid) = 6003)`,
-      ),
+      ws.engine.query(`SELECT count() FROM (${neverIssuedByGroupingSql()})`),
     );
     peakRss = 0;
     peakHeap = 0;

@@ -7,7 +7,8 @@ import { UserError } from '../cli/errors.ts';
 import type { InputFile } from './ocsf/ingest.ts';
 
 /** Files a folder contributes: log-like files, compressed or not. */
-const LOG_FILE = /\.(jsonl|ndjson|json|log|csv|txt)(\.gz)?$/i;
+const LOG_EXTENSIONS = ['jsonl', 'ndjson', 'json', 'log', 'csv', 'txt'];
+const LOG_FILE = new RegExp(`\\.(${LOG_EXTENSIONS.join('|')})(\\.gz)?$`, 'i');
 
 /**
  * Turns what the user typed into files on disk: files as they are, folders walked for log files,
@@ -51,7 +52,7 @@ export async function expandInputs(
       if (found.length === 0)
         throw new UserError(
           `no log files in ${arg}`,
-          'A folder contributes files ending in .jsonl, .ndjson, .json, .log, .csv or .txt (each optionally .gz); give other files by name.',
+          `A folder contributes files ending in ${LOG_EXTENSIONS.map((e) => `.${e}`).join(', ')} (each optionally .gz); give other files by name.`,
         );
       for (const f of found) files.push({ path: f, label: f, bytes: fs.statSync(f).size });
     } else {

@@ -161,8 +161,9 @@ export function neverIssuedByGroupingSql(): string {
 
 /**
  * Replaces the ledger with one batch covering the whole store: `tokens` (a SELECT of `token_id`)
- * must be what `neverIssuedByGroupingSql` gave while the store held `events` events. What a scope that found the ledger short (a workspace from before it, events
- * written around it) does after grouping every event, so the next one reads the ledger.
+ * must be what `neverIssuedByGroupingSql` gave while the store held `events` events. A scope that
+ * found the ledger short (a workspace from before it, events written around it) does this after
+ * grouping every event, so that the next one reads the ledger.
  */
 export async function resetLedger(engine: Engine, tokens: string, events: number): Promise<void> {
   for (const statement of TRUNCATE_LEDGER) await engine.exec(statement);

@@ -393,32 +393,30 @@ describe('OCSF ingest', () => {
       { event_id: 'u-res-empty-in', unmapped: '{"actor":{"resources":[]}}' },
       { event_id: 'u-res-scalar', unmapped: '{"resources":[{},"c-9"]}' },
     ];
+    // The same lines and remainders with their ids under another prefix than `u`.
+    const linesUnder = (p: string) =>
+      lines.map((l) => l.replace('"metadata":{"uid":"u-', `"metadata":{"uid":"${p}-`));
+    const expectedUnder = (p: string) =>
+      expected.map((r) => ({ ...r, event_id: r.event_id.replace('u-', `${p}-`) }));
+    const keptUnder = (p: string) =>
+      ws.engine.query<{ event_id: string; unmapped: string }>(
+        `SELECT event_id, unmapped FROM events WHERE event_id LIKE {p:String} ORDER BY event_id`,
+        { p: `${p}-%` },
+      );
     // Unknown keys on the first lines: the file is parsed with the remainder in one pass.
     const file = tempFile('unmapped.jsonl', lines.join('\n'));
     const { counts } = await ingestInputs(ws, [file]);
     assert.equal(counts.stored, expected.length);
-    const rows = await ws.engine.query<{ event_id: string; unmapped: string }>(
-      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'u-%' ORDER BY event_id`,
-    );
+    const rows = await keptUnder('u');
     assert.deepEqual(rows, expected);
     // Only after more lines than ingest probes: the remainders of those lines are computed after
     // the parse, the same.
     const filler = Array.from({ length: PROBE_LINES + 5 }, (_, i) => line({ metadata: { uid: `w-${i}` } }));
-    const later = tempFile(
-      'unmapped-later.jsonl',
-      [...filler, ...lines.map((l) => l.replace('"metadata":{"uid":"u-', '"metadata":{"uid":"v-'))].join(
-        '\n',
-      ),
-    );
+    const later = tempFile('unmapped-later.jsonl', [...filler, ...linesUnder('v')].join('\n'));
     const second = (await ingestInputs(ws, [later])).counts;
     assert.equal(second.stored, PROBE_LINES + 5 + expected.length);
-    const laterRows = await ws.engine.query<{ event_id: string; unmapped: string }>(
-      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'v-%' ORDER BY event_id`,
-    );
-    assert.deepEqual(
-      laterRows,
-      expected.map((r) => ({ ...r, event_id: r.event_id.replace('u-', 'v-') })),
-    );
+    const laterRows = await keptUnder('v');
+    assert.deepEqual(laterRows, expectedUnder('v'));
     const [plain] = await ws.engine.query<{ n: number }>(
       `SELECT countIf(unmapped != '') AS n FROM events WHERE event_id LIKE 'w-%'`,
     );
@@ -428,19 +426,11 @@ describe('OCSF ingest', () => {
     const product = (i: number) => line({ metadata: { uid: `x-${i}`, product: { name: 'gw' } } });
     const everyFile = tempFile(
       'unmapped-every.jsonl',
-      [
-        ...Array.from({ length: 200 }, (_, i) => product(i)),
-        ...lines.map((l) => l.replace('"metadata":{"uid":"u-', '"metadata":{"uid":"e-')),
-      ].join('\n'),
+      [...Array.from({ length: 200 }, (_, i) => product(i)), ...linesUnder('e')].join('\n'),
     );
     assert.equal((await ingestInputs(ws, [everyFile])).counts.stored, 200 + expected.length);
-    const everyRows = await ws.engine.query<{ event_id: string; unmapped: string }>(
-      `SELECT event_id, unmapped FROM events WHERE event_id LIKE 'e-%' ORDER BY event_id`,
-    );
-    assert.deepEqual(
-      everyRows,
-      expected.map((r) => ({ ...r, event_id: r.event_id.replace('u-', 'e-') })),
-    );
+    const everyRows = await keptUnder('e');
+    assert.deepEqual(everyRows, expectedUnder('e'));
     const [products] = await ws.engine.query<{ n: number }>(
       `SELECT countIf(unmapped = '{"metadata":{"product":{"name":"gw"}}}') AS n FROM events WHERE event_id LIKE 'x-%'`,
     );

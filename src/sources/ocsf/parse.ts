@@ -7,16 +7,10 @@ import { unmappedPresent, unmappedSql } from './remainder.ts';
  * single pass over the text), then typed. JavaScript never sees an event on this path.
  *
  * The query yields every `events` column plus `reason` / `detail` ('' for a storable line), so the
- * caller routes rows to `events` or `quarantine` from one read of the input.
+ * caller routes rows to `events` or `quarantine` from one read of the input. Ingest binds where the
+ * lines come from: `{file}`, `{label}`, `{maxLine}` and `{firstLine}` (the number of the input's
+ * first line, above 1 for a piece of a large input).
  */
-
-/** Where a line came from, bound as parameters. */
-export const SOURCE_PARAMS = {
-  file: 'String',
-  label: 'String',
-  maxLine: 'UInt64',
-  firstLine: 'UInt64',
-} as const;
 
 const SESSION = `Tuple(uid String, credential_uid String, created_time Int64, expiration_time Int64, issuer String)`;
 
