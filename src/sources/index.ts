@@ -25,7 +25,7 @@ import type { EventSource } from './source.ts';
 
 export { expandInputs } from './inputs.ts';
 export type { Enrichment, IngestCounts, IngestProgress, InputFile } from './ocsf/ingest.ts';
-export { addCounts, emptyCounts, ingestFile, ingestFiles } from './ocsf/ingest.ts';
+export { addCounts, emptyCounts, FILE_LINES, ingestFiles } from './ocsf/ingest.ts';
 export type { EventSource } from './source.ts';
 export { type WorkspaceStatus, workspaceStatus } from './status.ts';
 

@@ -2,13 +2,23 @@ import type { Dialect } from '../store/index.ts';
 
 /**
  * An event source: a format the engine can read line by line into the one event model. Each
- * source (OCSF, nginx JSON, CloudTrail…) is a `parseSelect` that turns `file(…, 'LineAsString')`
- * into the stage columns (every `events` column plus reason/detail/raw/line_hash); ingest,
- * quarantine, dedup and reconciliation are shared.
+ * source (OCSF, nginx JSON, CloudTrail…) is a `parseSelect` that turns its input into the stage
+ * columns (every `events` column plus reason/detail/raw/line_hash); ingest, quarantine, dedup and
+ * reconciliation are shared.
+ *
+ * The input is a FROM item of the lines of one or more files: `line`, `_row_number` (its 0-based
+ * position in its file; ingest binds `{firstLine}`, the number of a file's first line) and
+ * `input_label` (what events record as their `source_file`).
  */
 export interface EventSource {
   readonly name: string;
   readonly description: string;
+  /**
+   * Whether each line is parsed on its own, so that several files can be read as one input
+   * (ingest then pays a parse's fixed cost once for many small files). A format whose records
+   * span lines reads one file at a time.
+   */
+  readonly linewise: boolean;
   parseSelect(d: Dialect, input: string): string;
   /**
    * Cheaper parses for inputs whose first lines call for them, when `parseSelect` computes

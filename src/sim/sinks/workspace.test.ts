@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sqlEnrichAddresses } from '../../sources/enrich/index.ts';
+import { FILE_LINES } from '../../sources/ocsf/ingest.ts';
 import { EVENT_COLUMNS, ocsf } from '../../sources/ocsf/parse.ts';
 import { catalogSql, currentCatalog } from '../../sources/reference/index.ts';
 import { ledgerCovers, neverIssuedFromLedgerSql, TRUNCATE_LEDGER } from '../../store/index.ts';
@@ -92,16 +93,18 @@ describe('simulate into a workspace (amplified)', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-simws-json-'));
     try {
       await ws.engine.exec(
-        `CREATE TABLE t_parsed ENGINE = Memory AS SELECT * FROM (${ocsf.parseSelect(ws.engine.dialect, "file({file:String}, 'LineAsString', 'line String')")}) LIMIT 0`,
+        `CREATE TABLE t_parsed ENGINE = Memory AS SELECT * FROM (${ocsf.parseSelect(ws.engine.dialect, FILE_LINES)}) LIMIT 0`,
         { file: '/dev/null', label: '', maxLine: 1 << 20, firstLine: 1 },
       );
       for (const [day, chunks] of sink.days) {
         const file = path.join(dir, `${day}.jsonl`);
         writeFileSync(file, chunks.join(''));
-        await ws.engine.exec(
-          `INSERT INTO t_parsed ${ocsf.parseSelect(ws.engine.dialect, "file({file:String}, 'LineAsString', 'line String')")}`,
-          { file, label: `events/${day}.jsonl`, maxLine: 1 << 20, firstLine: 1 },
-        );
+        await ws.engine.exec(`INSERT INTO t_parsed ${ocsf.parseSelect(ws.engine.dialect, FILE_LINES)}`, {
+          file,
+          label: `events/${day}.jsonl`,
+          maxLine: 1 << 20,
+          firstLine: 1,
+        });
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

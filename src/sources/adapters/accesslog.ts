@@ -37,6 +37,7 @@ export function accessLogSource(name: string, description: string, map: FieldMap
   return {
     name,
     description,
+    linewise: true,
     fieldMap: map,
     parseSelect: (d: Dialect, input: string) => accessLogSelect(d, map, input),
     withFieldMap: (next: FieldMap) => accessLogSource(name, description, next),

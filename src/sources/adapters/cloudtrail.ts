@@ -53,8 +53,8 @@ const ACTIVITY = `multiIf(
 function cloudTrailSelect(d: Dialect, input: string): string {
   // A `{"Records":[…]}` line becomes one row per record, numbered from 1; any other line is itself
   // the record (number 0). An empty `Records` keeps its line so that it is counted and quarantined.
-  const from = `(SELECT source_line, pair.1 AS record_no, pair.2 AS line FROM (
-    SELECT _row_number + {firstLine:UInt64} AS source_line,
+  const from = `(SELECT source_line, pair.1 AS record_no, pair.2 AS line, input_label FROM (
+    SELECT _row_number + {firstLine:UInt64} AS source_line, input_label,
       if(startsWith(trimLeft(line), '{"Records"') OR JSONHas(line, 'Records'), JSONExtractArrayRaw(line, 'Records'), []) AS records,
       arrayJoin(if(empty(records), [(toUInt64(0), line)], arrayMap((r, i) -> (toUInt64(i), r), records, arrayEnumerate(records)))) AS pair
     FROM ${input}))`;
@@ -116,6 +116,7 @@ function cloudTrailSelect(d: Dialect, input: string): string {
 
 export const cloudtrail: EventSource = {
   name: 'cloudtrail',
+  linewise: true,
   description: 'AWS CloudTrail records, one per line or whole {"Records":[…]} files on one line',
   parseSelect: cloudTrailSelect,
 };

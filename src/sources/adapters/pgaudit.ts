@@ -51,16 +51,16 @@ function csvCells(name: string, text: string): [string, string][] {
  * (an odd number of quotes so far) and does not itself look like a record's timestamp.
  */
 function records(input: string): string {
-  return `(SELECT min(n) + 1 AS source_line,
-      arrayStringConcat(arrayMap(x -> x.2, arraySort(groupArray((n, line)))), '\n') AS line
+  return `(SELECT min(n) + {firstLine:UInt64} AS source_line,
+      arrayStringConcat(arrayMap(x -> x.2, arraySort(groupArray((n, line)))), '\n') AS line, any(input_label) AS input_label
     FROM (
-      SELECT n, line, sum(toUInt64(starts)) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS rec
+      SELECT n, line, input_label, sum(toUInt64(starts)) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS rec
       FROM (
-        SELECT n, line,
+        SELECT n, line, input_label,
           match(line, '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}')
             OR quotes_before % 2 = 0 AS starts
         FROM (
-          SELECT _row_number AS n, line,
+          SELECT _row_number AS n, line, input_label,
             sum(countSubstrings(line, '"')) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS quotes_before
           FROM ${input})))
     GROUP BY rec)`;
@@ -144,5 +144,7 @@ function pgauditSelect(d: Dialect, input: string): string {
 export const pgaudit: EventSource = {
   name: 'pgaudit',
   description: 'PostgreSQL csvlog with pgaudit SESSION/OBJECT entries (READ and WRITE)',
+  // A record continues over the lines of a quoted field, so files are read one at a time.
+  linewise: false,
   parseSelect: pgauditSelect,
 };

@@ -3,7 +3,7 @@ import { type EVENT_COLUMNS, MAX_MS, MIN_MS, STAGE_COLUMNS } from '../ocsf/parse
 
 /**
  * The plumbing every adapter shares: an adapter names SQL expressions for its fields, checks and
- * event columns; `stageSelect` wraps them into the stage SELECT that `ingestFile` expects (every
+ * event columns; `stageSelect` wraps them into the stage SELECT that ingest expects (every
  * `events` column plus reason, detail, raw, line_hash, unmapped_pairs). Parsing stays in the
  * engine; nothing here looks at a line.
  */
@@ -23,8 +23,8 @@ export interface Check {
 
 export interface AdapterQuery {
   /**
-   * What to read: a FROM item that yields `line` (the text of one record) and `source_line` (its
-   * 1-based position in the input). Usually `eachLine(input)`.
+   * What to read: a FROM item that yields `line` (the text of one record), `source_line` (its
+   * 1-based position in its file) and `input_label`. Usually `eachLine(input)`.
    */
   from: string;
   /**
@@ -75,7 +75,7 @@ const COLUMN_TYPES: Record<AdapterColumn, [cast: string, empty: string]> = {
   is_mfa: ['toInt8', '-1'],
 };
 
-/** The stage SELECT for an adapter; `{file}`, `{label}`, `{maxLine}` and `{firstLine}` are bound by ingest. */
+/** The stage SELECT for an adapter; `{maxLine}` and `{firstLine}` are bound by ingest. */
 export function stageSelect(d: Dialect, q: AdapterQuery): string {
   const shared: Check[] = [
     {
@@ -124,7 +124,7 @@ export function stageSelect(d: Dialect, q: AdapterQuery): string {
     ${d.sqlFromEpochMs('ifNull(time_ms, 0)')} AS time,
     ifNull(client_ip, toIPv6('::')) AS src_ip,
     ${columns.join(',\n    ')},
-    {label:String} AS source_file,
+    input_label AS source_file,
     now() AS ingested_at,
     if(reason = '', ${q.unmapped}, '') AS unmapped_pairs
   FROM ${layered})`;
@@ -132,7 +132,7 @@ export function stageSelect(d: Dialect, q: AdapterQuery): string {
 
 /** A FROM item of the input's lines with their 1-based positions (in the whole input, see `firstLine`). */
 export function eachLine(input: string): string {
-  return `(SELECT _row_number + {firstLine:UInt64} AS source_line, line FROM ${input})`;
+  return `(SELECT _row_number + {firstLine:UInt64} AS source_line, line, input_label FROM ${input})`;
 }
 
 /** A SQL string literal. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Workspace } from '../../store/index.ts';
 import { tempFile, tempWorkspace } from '../../store/testing.ts';
-import { eventSources, ingestInputs } from '../index.ts';
+import { eventSources, FILE_LINES, ingestInputs } from '../index.ts';
 import { STAGE_COLUMNS } from '../ocsf/parse.ts';
 import { reconciles } from './testkit.ts';
 
@@ -45,7 +45,7 @@ describe('every registered event source', () => {
   for (const source of eventSources.values()) {
     test(`${source.name}: the stage has the stage columns`, async () => {
       const file = tempFile('empty.log', '\n');
-      const sql = source.parseSelect(ws.engine.dialect, `file({file:String}, 'LineAsString', 'line String')`);
+      const sql = source.parseSelect(ws.engine.dialect, FILE_LINES);
       const cols = await ws.engine.query<{ name: string }>(`DESCRIBE (${sql})`, {
         file,
         label: file,

@@ -508,6 +508,83 @@ describe('OCSF ingest', () => {
     });
   });
 
+  test('small files are read as one batch: each keeps its lines, counts and ledger row; a repeat is stored from the first', async () => {
+    const t = 1950000000000; // 2031: a time range no other test uses
+    const ev = (uid: string, over: Record<string, unknown> = {}) =>
+      line({ time: t + Number(uid.slice(3)) * 1000, metadata: { uid }, ...over });
+    const a = tempFile('a.jsonl', [ev('bt-1'), ev('bt-2'), '{"broken bt', ev('bt-3')].join('\n'));
+    // The repeat of bt-2 differs (a redelivery after an edit): the first file's is kept.
+    const b = tempFile(
+      'b.jsonl.gz',
+      zlib.gzipSync([ev('bt-2', { status_id: 2 }), ev('bt-4'), ev('bt-5', { severity_id: 3 })].join('\n')),
+    );
+    const c = tempFile('c.jsonl', '');
+    const d = tempFile('d.jsonl', '{"broken bt\n');
+    const inputs = [a, b, c, d].map((f) => ({ path: f, label: f, bytes: fs.statSync(f).size }));
+    const progress: IngestProgress[] = [];
+    const counts = await ingestFiles(ws.engine, inputs, {
+      source: ocsf,
+      enrichment: sqlEnrichAddresses,
+      onProgress: (p) => progress.push(p),
+    });
+    assert.deepEqual(counts, {
+      read: 8,
+      stored: 5,
+      quarantined: 1,
+      duplicates: 2,
+      by_reason: { invalid_json: 1 },
+    });
+    // One batch: one progress report, one ingest id on every file's ledger row.
+    assert.deepEqual(
+      progress.map((p) => p.filesDone),
+      [4],
+    );
+    const ledger = await ws.engine.query<Record<string, unknown>>(
+      `SELECT source_file, read, stored, quarantined, duplicates, bytes FROM ingests
+       WHERE ingest_id = (SELECT ingest_id FROM ingests WHERE source_file = {a:String})
+       ORDER BY indexOf({files:Array(String)}, source_file)`,
+      { a, files: [a, b, c, d] },
+    );
+    assert.deepEqual(ledger, [
+      { source_file: a, read: 4, stored: 3, quarantined: 1, duplicates: 0, bytes: inputs[0]!.bytes },
+      { source_file: b, read: 3, stored: 2, quarantined: 0, duplicates: 1, bytes: inputs[1]!.bytes },
+      { source_file: c, read: 0, stored: 0, quarantined: 0, duplicates: 0, bytes: 0 },
+      { source_file: d, read: 1, stored: 0, quarantined: 0, duplicates: 1, bytes: inputs[3]!.bytes },
+    ]);
+    const rows = await ws.engine.query<Record<string, unknown>>(
+      `SELECT event_id, source_file, source_line, status_id, unmapped FROM events
+       WHERE event_id LIKE 'bt-%' ORDER BY event_id`,
+    );
+    assert.deepEqual(rows, [
+      { event_id: 'bt-1', source_file: a, source_line: 1, status_id: 1, unmapped: '' },
+      { event_id: 'bt-2', source_file: a, source_line: 2, status_id: 1, unmapped: '' },
+      { event_id: 'bt-3', source_file: a, source_line: 4, status_id: 1, unmapped: '' },
+      { event_id: 'bt-4', source_file: b, source_line: 2, status_id: 1, unmapped: '' },
+      { event_id: 'bt-5', source_file: b, source_line: 3, status_id: 1, unmapped: '{"severity_id":3}' },
+    ]);
+    const bad = await ws.engine.query<Record<string, unknown>>(
+      `SELECT source_file, source_line FROM quarantine WHERE source_file IN ({a:String}, {d:String})`,
+      { a, d },
+    );
+    assert.deepEqual(bad, [{ source_file: a, source_line: 3 }]);
+    // A damaged file in a batch fails it whole; read again one by one, the error names it and
+    // the files before it are stored.
+    const good = tempFile('good.jsonl', ev('bt-6'));
+    const cut = zlib.gzipSync(ev('bt-7'));
+    const damaged = tempFile('damaged.jsonl.gz', cut.subarray(0, cut.length - 8));
+    const after = tempFile('after.jsonl', ev('bt-8'));
+    await assert.rejects(ingestInputs(ws, [good, damaged, after]), (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, /damaged\.jsonl\.gz: cannot be decompressed/);
+      assert.match(err.hint ?? '', /the 1 input\(s\) before it were ingested/);
+      return true;
+    });
+    const [stored] = await ws.engine.query<{ ids: string[] }>(
+      `SELECT groupArray(event_id) AS ids FROM events WHERE event_id IN ('bt-6', 'bt-7', 'bt-8')`,
+    );
+    assert.deepEqual(stored!.ids, ['bt-6']);
+  });
+
   test('gzip files are read by extension', async () => {
     const text = [line({ metadata: { uid: 'gz-1' } }), line({ metadata: { uid: 'gz-2' } }), '{oops'].join(
       '\n',

@@ -7,9 +7,9 @@ import { unmappedPresent, unmappedSql } from './remainder.ts';
  * single pass over the text), then typed. JavaScript never sees an event on this path.
  *
  * The query yields every `events` column plus `reason` / `detail` ('' for a storable line), so the
- * caller routes rows to `events` or `quarantine` from one read of the input. Ingest binds where the
- * lines come from: `{file}`, `{label}`, `{maxLine}` and `{firstLine}` (the number of the input's
- * first line, above 1 for a piece of a large input).
+ * caller routes rows to `events` or `quarantine` from one read of the input (see `EventSource` for
+ * its columns). Ingest binds `{maxLine}` and `{firstLine}` (the number of a file's first line,
+ * above 1 for a piece of a large input).
  */
 
 const SESSION = `Tuple(uid String, credential_uid String, created_time Int64, expiration_time Int64, issuer String)`;
@@ -237,7 +237,7 @@ function parseExpressions(d: Dialect, input: string, plan: RemainderPlan): strin
     toUInt16(j.http_response.code) AS http_status,
     toUInt64(greatest(j.http_response.length, 0)) AS response_bytes,
     toInt8(if(isNull(j.is_mfa), -1, toUInt8(j.is_mfa))) AS is_mfa,
-    {label:String} AS source_file,
+    input_label AS source_file,
     now() AS ingested_at,
     ${unmapped} AS unmapped_pairs
   FROM ${input}`;
@@ -281,6 +281,7 @@ export const STAGE_COLUMNS = [...EVENT_COLUMNS, 'reason', 'detail', 'raw', 'line
 export const ocsf: EventSource = {
   name: 'ocsf',
   description: 'OCSF 1.x JSON lines: API Activity (6003) and Authentication (3002)',
+  linewise: true,
   parseSelect,
   byProbe: { probeSelect, parseDeferred, parseEvery, everyLineShare: EVERY_LINE_SHARE },
 };
