@@ -29,7 +29,8 @@ export async function expandInputs(
       files.push({ path: spool, label: '-', bytes: fs.statSync(spool).size });
       continue;
     }
-    if (isDynamicPattern(arg)) {
+    // A path that exists is read as named, whatever characters it holds.
+    if (isDynamicPattern(arg) && !fs.existsSync(arg)) {
       const matches = (await glob(arg, { absolute: true, onlyFiles: true })).sort();
       if (matches.length === 0)
         throw new UserError(

@@ -512,7 +512,8 @@ describe('OCSF ingest', () => {
     const t = 1950000000000; // 2031: a time range no other test uses
     const ev = (uid: string, over: Record<string, unknown> = {}) =>
       line({ time: t + Number(uid.slice(3)) * 1000, metadata: { uid }, ...over });
-    const a = tempFile('a.jsonl', [ev('bt-1'), ev('bt-2'), '{"broken bt', ev('bt-3')].join('\n'));
+    // A name the engine would read as a glob: the batch reads links to the files, not their names.
+    const a = tempFile('a {1,2}[x]*.jsonl', [ev('bt-1'), ev('bt-2'), '{"broken bt', ev('bt-3')].join('\n'));
     // The repeat of bt-2 differs (a redelivery after an edit): the first file's is kept.
     const b = tempFile(
       'b.jsonl.gz',
@@ -567,6 +568,9 @@ describe('OCSF ingest', () => {
       { a, d },
     );
     assert.deepEqual(bad, [{ source_file: a, source_line: 3 }]);
+    // Alone, such a name is still the one file it names, not a pattern.
+    const alone = (await ingestInputs(ws, [a])).counts;
+    assert.deepEqual([alone.read, alone.duplicates], [4, 4]);
     // A damaged file in a batch fails it whole; read again one by one, the error names it and
     // the files before it are stored.
     const good = tempFile('good.jsonl', ev('bt-6'));

@@ -90,8 +90,8 @@ export const FILE_LINES = `(SELECT line, _row_number, {label:String} AS input_la
 const BATCH_LINES = `(SELECT line, _row_number, {labels:Array(String)}[toUInt32(substring(_file, 1, 6)) + 1] AS input_label
   FROM file({glob:String}, 'LineAsString', 'line String'))`;
 
-/** Where a batch's files are read from: one file, or links to several in a folder of their own. */
-type Lines = { kind: 'file' } | { kind: 'links'; glob: string };
+/** Characters the engine's `file()` takes for a glob in a path. */
+const GLOB_CHARS = /[*?{}[\]]/;
 
 /**
  * Ingests files of OCSF JSON lines (plain or compressed: the engine decompresses by extension)
@@ -108,12 +108,24 @@ type Lines = { kind: 'file' } | { kind: 'links'; glob: string };
 function ingestBatch(
   engine: Engine,
   files: readonly InputFile[],
-  lines: Lines,
+  linksDir: string,
   opts: IngestOptions,
 ): Promise<IngestCounts> {
   // One ingest at a time per engine: counts are taken from the store around the insert.
   const previous = running.get(engine) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => ingestOne(engine, files, lines, opts));
+  const next = previous
+    .catch(() => undefined)
+    .then(async () => {
+      // One file is read by its path, unless the engine would take its name for a glob.
+      if (files.length === 1 && !GLOB_CHARS.test(files[0]!.path))
+        return ingestOne(engine, files, undefined, opts);
+      const { glob, folder } = linkBatch(linksDir, files);
+      try {
+        return await ingestOne(engine, files, glob, opts);
+      } finally {
+        fs.rmSync(folder, { recursive: true, force: true });
+      }
+    });
   running.set(engine, next);
   return next;
 }
@@ -129,10 +141,11 @@ interface FileSummary {
   later: number;
 }
 
+/** Ingests `files` read by their one path, or through links matched by `glob` (see `linkBatch`). */
 async function ingestOne(
   engine: Engine,
   files: readonly InputFile[],
-  lines: Lines,
+  glob: string | undefined,
   opts: IngestOptions,
 ): Promise<IngestCounts> {
   const started = Date.now();
@@ -140,14 +153,14 @@ async function ingestOne(
   const stage = `_ingest_stage_${process.pid}_${++stageSeq}`;
   const labels = files.map((f) => f.label);
   const params = {
-    ...(lines.kind === 'file' ? { file: files[0]!.path, label: labels[0]! } : { glob: lines.glob, labels }),
+    ...(glob === undefined ? { file: files[0]!.path, label: labels[0]! } : { glob }),
     labels,
     order: labels.map((_, i) => i),
     maxLine: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     firstLine: files[0]!.firstLine ?? 1,
     ingest: ingestId,
   };
-  const source = lines.kind === 'file' ? FILE_LINES : BATCH_LINES;
+  const source = glob === undefined ? FILE_LINES : BATCH_LINES;
   // A row's file, by its place in the batch (what "first" means among duplicates).
   const fileOrder = (file: string) => `transform(${file}, {labels:Array(String)}, {order:Array(UInt32)}, 0)`;
   // A source with cheaper parses for some inputs gets the one its first lines call for: without
@@ -505,12 +518,14 @@ export function batchesOf(
   return batches;
 }
 
+let linkSeq = 0;
+
 /**
  * Links to a batch's files in a folder of their own under `dir`, named by position (keeping each
  * file's extension, which tells the engine how it is compressed), and the glob that reads them.
  */
-function linkBatch(dir: string, files: readonly InputFile[], n: number): { glob: string; folder: string } {
-  const folder = path.join(dir, `batch-${n}`);
+function linkBatch(dir: string, files: readonly InputFile[]): { glob: string; folder: string } {
+  const folder = path.join(dir, `batch-${++linkSeq}`);
   fs.mkdirSync(folder);
   for (const [i, f] of files.entries()) {
     const ext = /\.[A-Za-z0-9]+$/.exec(f.path)?.[0] ?? '';
@@ -535,7 +550,7 @@ export async function ingestFiles(
   const pieceBytes = opts.pieceBytes ?? PIECE_BYTES;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-pieces-'));
   // Links are read through a glob, so the folder's own path must hold no glob characters.
-  const linewise = opts.source.linewise && !/[*?{}[\]]/.test(dir);
+  const linewise = opts.source.linewise && !GLOB_CHARS.test(dir);
   let bytesDone = 0;
   const progress = (filesDone: number, consumed: number) =>
     opts.onProgress?.({
@@ -547,11 +562,10 @@ export async function ingestFiles(
       seconds: (Date.now() - started) / 1000,
     });
   try {
-    for (const [n, batch] of batchesOf(inputs, linewise, pieceBytes).entries()) {
+    for (const batch of batchesOf(inputs, linewise, pieceBytes)) {
       if (batch.files.length > 1) {
-        const { glob, folder } = linkBatch(dir, batch.files, n);
         try {
-          addCounts(total, await ingestBatch(engine, batch.files, { kind: 'links', glob }, opts));
+          addCounts(total, await ingestBatch(engine, batch.files, dir, opts));
           bytesDone += batch.files.reduce((b, f) => b + f.bytes, 0);
           progress(batch.first + batch.files.length, 0);
           continue;
@@ -559,8 +573,6 @@ export async function ingestFiles(
           // A damaged compressed file fails its whole batch before anything is stored: its files
           // are then read one by one, which names it and stores those before it.
           if (decompressionFailure(err) === undefined) throw err;
-        } finally {
-          fs.rmSync(folder, { recursive: true, force: true });
         }
       }
       for (const [k, input] of batch.files.entries()) {
@@ -580,7 +592,7 @@ export async function ingestFiles(
             next = cutNext();
             const { piece, consumed } = r.value;
             try {
-              const counts = await ingestBatch(engine, [piece], { kind: 'file' }, opts);
+              const counts = await ingestBatch(engine, [piece], dir, opts);
               addCounts(total, counts);
               addCounts(partial, counts);
             } finally {
