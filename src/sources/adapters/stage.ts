@@ -130,7 +130,7 @@ export function stageSelect(d: Dialect, q: AdapterQuery): string {
   FROM ${layered})`;
 }
 
-/** A FROM item of the input's lines with their 1-based positions (in the whole input, see `firstLine`). */
+/** A FROM item of the input's lines with their 1-based positions in their file (see `firstLine`) and its label. */
 export function eachLine(input: string): string {
   return `(SELECT _row_number + {firstLine:UInt64} AS source_line, line, input_label FROM ${input})`;
 }

@@ -466,12 +466,12 @@ async function* piecesOf(
 }
 
 /**
- * Most files fewer than this many are read as one batch: the parse's fixed cost (~0.2 s of planning
- * the query, the probe, enrichment, the ledger) is then paid once for all of them. 30 files of
+ * At most this many files are read as one batch (see `batchesOf`): the parse's fixed cost (~0.2 s
+ * of planning the query, the probe, enrichment, the ledger) is then paid once for all of them. 30 files of
  * 37 MB: 14.1 s parsing one at a time, 5.3 s as one (links to them in one folder, read by a glob;
  * a UNION ALL of one read per file took 8.5 s).
  */
-export const BATCH_FILES = 256;
+const BATCH_FILES = 256;
 
 /** Whether an input is read whole (else in pieces, see `PIECE_BYTES`), and how much memory it takes. */
 function weight(input: InputFile, pieceBytes: number): { whole: boolean; bytes: number } {
@@ -488,7 +488,7 @@ function weight(input: InputFile, pieceBytes: number): { whole: boolean; bytes: 
  * of a line-by-line source, up to a piece's bytes together, with no label twice. Each batch comes
  * with the position of its first input.
  */
-export function batchesOf(
+function batchesOf(
   inputs: readonly InputFile[],
   linewise: boolean,
   pieceBytes: number,
@@ -511,8 +511,10 @@ export function batchesOf(
       continue;
     }
     if (open) batches.push({ files: open.files, first: open.first });
-    open = w.whole ? { files: [input], first: i, bytes: w.bytes, labels: new Set([input.label]) } : undefined;
-    if (!open) batches.push({ files: [input], first: i });
+    open = undefined;
+    // A large input is a batch of its own (read in pieces); a whole one may start the next batch.
+    if (w.whole) open = { files: [input], first: i, bytes: w.bytes, labels: new Set([input.label]) };
+    else batches.push({ files: [input], first: i });
   }
   if (open) batches.push({ files: open.files, first: open.first });
   return batches;
