@@ -108,18 +108,22 @@ export class Live {
   }
 
   /**
-   * Ingests a file through the serial lane, exactly as `vigil ingest FILE` would. The lane position
+   * Ingests a file (or several, as one call: a watched folder's ready files) through the serial
+   * lane, exactly as `vigil ingest FILE…` would. The lane position
    * is taken when this is called, so a request body still being spooled (`file` as a promise) keeps
    * its arrival order while the body before it is ingested. A spooled body (`spooled`) is moved to
    * one fixed name per format first, so every HTTP intake is recorded under the same source
    * ("…/intake/http-intake.jsonl") instead of one temp name per request, and deleted afterwards.
    */
-  async ingest(file: string | Promise<string>, opts: { spooled?: boolean } = {}): Promise<IngestCounts> {
+  async ingest(
+    file: string | Promise<string> | readonly string[],
+    opts: { spooled?: boolean } = {},
+  ): Promise<IngestCounts> {
     if (this.closed || this.pending >= this.opts.maxPending) {
       // Refused: a spooled body is not kept.
       if (opts.spooled)
         Promise.resolve(file).then(
-          (f) => fs.rmSync(f, { force: true }),
+          (f) => typeof f === 'string' && fs.rmSync(f, { force: true }),
           () => undefined,
         );
       throw new Busy(this.closed ? 'server is shutting down' : `intake queue full (${this.pending} waiting)`);
@@ -129,6 +133,7 @@ export class Live {
       let target: string | null = null;
       try {
         const source = await file;
+        if (typeof source !== 'string') return await this.ingestNow(source);
         target = source;
         if (opts.spooled) {
           target = path.join(
@@ -137,7 +142,7 @@ export class Live {
           );
           fs.renameSync(source, target);
         }
-        return await this.ingestNow(target);
+        return await this.ingestNow([target]);
       } finally {
         this.pending--;
         if (opts.spooled && target) fs.rmSync(target, { force: true });
@@ -147,10 +152,10 @@ export class Live {
     return run;
   }
 
-  private async ingestNow(file: string): Promise<IngestCounts> {
+  private async ingestNow(files: readonly string[]): Promise<IngestCounts> {
     const engine = this.ws.engine;
     const since = Math.floor(Date.now() / 1000);
-    const { counts } = await ingestInputs(this.ws, [file]);
+    const { counts } = await ingestInputs(this.ws, files);
     this.stats.ingests++;
     this.stats.read += counts.read;
     this.stats.stored += counts.stored;
@@ -159,13 +164,13 @@ export class Live {
     this.recent.push({ at: Date.now(), stored: counts.stored });
     if (counts.stored > 0) {
       this.stats.generation++;
-      // The ledger rows just written (one per piece of a large input) say which event times this
-      // input covered. Earlier rows of the same second under the same label cannot be told apart;
-      // taking them too only widens the span.
+      // The ledger rows just written (one per file, or per piece of a large one) say which event
+      // times these inputs covered. Earlier rows of the same second under the same labels cannot be
+      // told apart; taking them too only widens the span.
       const [span] = await engine.query<{ lo: number; hi: number }>(
         `SELECT ${engine.dialect.sqlEpochMs('min(min_time)')} AS lo, ${engine.dialect.sqlEpochMs('max(max_time)')} AS hi
-         FROM ingests WHERE source_file = {label:String} AND stored > 0 AND started_at >= toDateTime({since:UInt32})`,
-        { label: path.resolve(file), since },
+         FROM ingests WHERE source_file IN {labels:Array(String)} AND stored > 0 AND started_at >= toDateTime({since:UInt32})`,
+        { labels: files.map((f) => path.resolve(f)), since },
       );
       if (span && Number(span.hi) > 0) this.observe(Number(span.lo), Number(span.hi));
     }

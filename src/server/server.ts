@@ -99,7 +99,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       ? new FolderWatcher(ws.engine, {
           dir: path.resolve(opts.watch),
           intervalMs: 1000,
-          ingest: (file) => live.ingest(file),
+          ingest: (files) => live.ingest(files),
           log,
         })
       : null;

@@ -80,4 +80,28 @@ describe('vigil serve --watch', { timeout: 90_000 }, () => {
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(await count(server, 'SELECT count() AS n FROM ingests'), 2);
   });
+
+  it('reads files that arrived while it was down together, as one batch', async () => {
+    await server?.close();
+    server = null;
+    const lines = fs.readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    const names = ['c.jsonl', 'd.jsonl', 'e.jsonl'];
+    for (const [i, name] of names.entries()) fs.writeFileSync(path.join(inbox, name), `${lines[i]}\n`);
+    server = await startServer({
+      home,
+      port: 0,
+      buildConsole: false,
+      watch: inbox,
+      warm: false,
+      log: () => {},
+    });
+    const s = server;
+    await until('the three files', async () => (await count(s, 'SELECT count() AS n FROM ingests')) === 5);
+    const batches = await s.ws.engine.query<{ files: number; read: number }>(
+      `SELECT count() AS files, sum(read) AS read FROM ingests
+       WHERE source_file IN {files:Array(String)} GROUP BY ingest_id`,
+      { files: names.map((n) => path.join(fs.realpathSync(inbox), n)) },
+    );
+    assert.deepEqual(batches, [{ files: 3, read: 3 }]);
+  });
 });

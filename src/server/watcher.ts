@@ -9,7 +9,8 @@ export interface WatcherOptions {
   dir: string;
   /** How often the folder is scanned, in ms (fs events only make it sooner). */
   intervalMs: number;
-  ingest: (file: string) => Promise<unknown>;
+  /** Files that became ready in one look, in name order (ingest reads small ones as one batch). */
+  ingest: (files: string[]) => Promise<unknown>;
   log: (msg: string) => void;
 }
 
@@ -80,8 +81,12 @@ export class FolderWatcher {
       });
   }
 
-  /** One look at the folder: files unchanged since the previous look are ingested, in name order. */
+  /**
+   * One look at the folder: files unchanged since the previous look are ingested together, in name
+   * order (a folder full of files at start is read in a few batches, not file by file).
+   */
   private async scan(): Promise<void> {
+    const ready: string[] = [];
     for (const f of this.list()) {
       let st: fs.Stats;
       try {
@@ -97,14 +102,17 @@ export class FolderWatcher {
       }
       this.candidates.delete(f);
       this.seen.set(f, s);
-      if (this.closed) return;
-      try {
-        await this.opts.ingest(f);
-      } catch (err) {
-        // Refused (queue full) or failed: forget it so the next look tries again.
-        this.seen.delete(f);
-        this.opts.log(`watch: ingest of a file failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      ready.push(f);
+    }
+    if (this.closed || ready.length === 0) return;
+    try {
+      await this.opts.ingest(ready);
+    } catch (err) {
+      // Refused (queue full) or failed: forget them so the next look tries again.
+      for (const f of ready) this.seen.delete(f);
+      this.opts.log(
+        `watch: ingest of ${ready.length} file(s) failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
