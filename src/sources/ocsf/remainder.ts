@@ -63,6 +63,12 @@ interface ArrayShape {
   of: string;
   /** Which elements are stored, over `r`. */
   stored: string;
+  /**
+   * How many of `each` the elements show present, over the whole array without a lambda (~0.25 µs
+   * a line cheaper in the gate). It counts elements that are not stored too: every test it feeds
+   * also compares the stored elements with all of them, which decides for such lines first.
+   */
+  present: string;
 }
 
 const isArrayShape = (s: Shape | string): s is ArrayShape =>
@@ -103,6 +109,7 @@ const EVENT_SHAPE: Shape = {
     each: { uid: 'isNotNull(r.uid)', type: `r.type != ''` },
     of: 'j.resources',
     stored: 'isNotNull(r.uid)',
+    present: `(length(j.resources) - countEqual(j.resources.uid, NULL)) + (length(j.resources) - countEqual(j.resources.type, ''))`,
   },
   http_response: { code: 'j.http_response.code != 0', length: 'j.http_response.length != 0' },
   metadata: { uid: `j.metadata.uid != ''` },
@@ -139,30 +146,24 @@ const only1 = (cond: string, text: string, t: string, body: string) =>
  * How many keys under `shape` the typed extraction shows present: a lower bound of the stored keys
  * in its text (a key present with an empty value is not counted, so the bound only errs low, which
  * only sends a line to the exact path; an array where an object is expected breaks it, see
- * `unmappedPresent`). An object's own key counts when anything inside it does.
+ * `unmappedPresent`; of an array, see `ArrayShape.present`). An object's own key counts when
+ * anything inside it does.
+ *
+ * Plain arithmetic, no `if` or `OR`: under forced short-circuit evaluation each of those filters
+ * and expands its columns. A nested object's count is written twice and computed once (the engine
+ * merges identical expressions). The gate over 1 M plain lines, 5 pairs interleaved: +0.59–1.14
+ * CPU s over the extraction, against +0.97–1.39 with `if`, `OR` chains and a lambda per array;
+ * the whole ingest of 2 M plain lines moved within its noise (3 pairs, on a slow day). The gate's
+ * verdict was the same on 200,000 fuzzed lines, every remainder on 120,000.
  */
 function storedKeys(shape: Shape, when: Record<string, string> = {}): string {
-  if (isArrayShape(shape)) {
-    const each = Object.values(shape.each).map((t) => `toUInt32(${t})`);
-    return `arraySum(r -> if(${shape.stored}, ${each.join(' + ')}, 0), ${shape.of})`;
-  }
+  if (isArrayShape(shape)) return shape.present;
   const terms = Object.entries(shape).map(([key, sub]) => {
-    const term =
-      typeof sub === 'string' ? `toUInt32(${sub})` : `${storedKeys(sub)} + toUInt32(${anyStored(sub)})`;
-    return when[key] ? `if(${when[key]}, ${term}, 0)` : term;
+    const inner = typeof sub === 'string' ? '' : storedKeys(sub);
+    const term = typeof sub === 'string' ? `toUInt32(${sub})` : `(${inner}) + toUInt32((${inner}) > 0)`;
+    return when[key] ? `toUInt32(${when[key]}) * (${term})` : term;
   });
   return terms.join(' + ');
-}
-
-/** Whether `storedKeys(shape)` counts anything. */
-function anyStored(shape: Shape): string {
-  if (isArrayShape(shape)) {
-    const each = Object.values(shape.each).join(' OR ');
-    return `arrayExists(r -> ${shape.stored} AND (${each}), ${shape.of})`;
-  }
-  return Object.values(shape)
-    .map((sub) => (typeof sub === 'string' ? `(${sub})` : anyStored(sub)))
-    .join(' OR ');
 }
 
 /**
