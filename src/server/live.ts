@@ -108,10 +108,10 @@ export class Live {
   }
 
   /**
-   * Ingests a file (or several, as one call: a watched folder's ready files) through the serial
-   * lane, exactly as `vigil ingest FILE…` would. The lane position
-   * is taken when this is called, so a request body still being spooled (`file` as a promise) keeps
-   * its arrival order while the body before it is ingested. A spooled body (`spooled`) is moved to
+   * Ingests a file (or several in one call, as a watched folder's ready files) through the serial
+   * lane, exactly as `vigil ingest FILE…` would. The lane position is taken when this is called,
+   * so a request body still being spooled (`file` as a promise) keeps its arrival order while the
+   * body before it is ingested. A spooled body (`spooled`) is moved to
    * one fixed name per format first, so every HTTP intake is recorded under the same source
    * ("…/intake/http-intake.jsonl") instead of one temp name per request, and deleted afterwards.
    */

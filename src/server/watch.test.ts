@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import zlib from 'node:zlib';
 import { type RunningServer, startServer } from './server.ts';
 
 const FIXTURE = path.join(import.meta.dirname, 'watch.fixture.ndjson');
@@ -103,5 +104,34 @@ describe('vigil serve --watch', { timeout: 90_000 }, () => {
       { files: names.map((n) => path.join(fs.realpathSync(inbox), n)) },
     );
     assert.deepEqual(batches, [{ files: 3, read: 3 }]);
+  });
+
+  it('does not let a damaged file among them hold back the others', async () => {
+    await server?.close();
+    server = null;
+    const lines = fs.readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    fs.writeFileSync(path.join(inbox, 'f.jsonl'), `${lines[3]}\n`);
+    const gz = zlib.gzipSync(`${lines[4]}\n`);
+    fs.writeFileSync(path.join(inbox, 'g.jsonl.gz'), gz.subarray(0, gz.length - 8));
+    fs.writeFileSync(path.join(inbox, 'h.jsonl'), `${lines[5]}\n`);
+    server = await startServer({
+      home,
+      port: 0,
+      buildConsole: false,
+      watch: inbox,
+      warm: false,
+      log: () => {},
+    });
+    const s = server;
+    const dir = fs.realpathSync(inbox);
+    const ingested = async () =>
+      (
+        await s.ws.engine.query<{ f: string }>(
+          `SELECT DISTINCT source_file AS f FROM ingests WHERE source_file IN {files:Array(String)} ORDER BY f`,
+          { files: ['f.jsonl', 'g.jsonl.gz', 'h.jsonl'].map((n) => path.join(dir, n)) },
+        )
+      ).map((r) => path.basename(r.f));
+    await until('the two sound files', async () => (await ingested()).length === 2);
+    assert.deepEqual(await ingested(), ['f.jsonl', 'h.jsonl']);
   });
 });

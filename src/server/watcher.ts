@@ -108,12 +108,19 @@ export class FolderWatcher {
     try {
       await this.opts.ingest(ready);
     } catch (err) {
-      // Refused (queue full) or failed: forget them so the next look tries again.
-      for (const f of ready) this.seen.delete(f);
-      this.opts.log(
-        `watch: ingest of ${ready.length} file(s) failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      if (ready.length === 1) return this.failed(ready[0]!, err);
+      // One bad file (a damaged .gz) must not hold back the others: each is tried on its own.
+      for (const f of ready) {
+        if (this.closed) return;
+        await this.opts.ingest([f]).catch((e: unknown) => this.failed(f, e));
+      }
     }
+  }
+
+  /** Refused (queue full) or failed: forgotten, so that the next look tries it again. */
+  private failed(file: string, err: unknown): void {
+    this.seen.delete(file);
+    this.opts.log(`watch: ingest of a file failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   async close(): Promise<void> {
