@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Engine } from '../store/index.ts';
 
-/** Files the watcher picks up: the same log files `vigil ingest DIR` would. */
+/**
+ * Files the watcher picks up: the log files `vigil ingest DIR` would take, less `.csv` and `.txt`
+ * (a watched folder takes OCSF only, and reference files such as people.csv may sit beside it).
+ */
 const LOG_FILE = /\.(jsonl|ndjson|json|log)(\.gz)?$/i;
 
 export interface WatcherOptions {
