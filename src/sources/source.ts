@@ -19,6 +19,11 @@ export interface EventSource {
    * span lines reads one file at a time.
    */
   readonly linewise: boolean;
+  /**
+   * Of a format whose records span lines: a line that starts a record. A large input is cut into
+   * pieces (see `PIECE_BYTES` in ocsf/ingest.ts) only before such a line, so no record is split.
+   */
+  readonly recordStart?: RegExp;
   parseSelect(d: Dialect, input: string): string;
   /**
    * Cheaper parses for inputs whose first lines call for them, when `parseSelect` computes

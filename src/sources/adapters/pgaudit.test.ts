@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Workspace } from '../../store/index.ts';
-import { tempWorkspace } from '../../store/testing.ts';
-import { ingestInputs } from '../index.ts';
+import { tempFile, tempWorkspace } from '../../store/testing.ts';
+import { loadIpDatabase, sqlEnrichAddresses } from '../enrich/index.ts';
+import { type IngestProgress, ingestFiles, ingestInputs } from '../index.ts';
+import { pgaudit } from './pgaudit.ts';
 import { fixture, quarantined, reconciles, storedEvents } from './testkit.ts';
 
 describe('PostgreSQL pgaudit csvlog', () => {
@@ -79,5 +82,40 @@ describe('PostgreSQL pgaudit csvlog', () => {
       [8, 'bad_ip', 'connection_from: db-host.internal'],
       [9, 'invalid_csv', 'expected a csvlog record of 23 to 26 columns, read 9'],
     ]);
+  });
+
+  test('a large csvlog is cut into pieces only where a record starts, and keeps its line numbers', async () => {
+    // The same records under other sessions (new event ids and lines), in pieces of every line.
+    const text = fs.readFileSync(fixture('pgaudit.fixture.csv'), 'utf8').replaceAll('66793a', '66793b');
+    const file = tempFile('pieces.csv', text);
+    const progress: IngestProgress[] = [];
+    await loadIpDatabase(ws.engine);
+    const counts = await ingestFiles(
+      ws.engine,
+      [{ path: file, label: file, bytes: Buffer.byteLength(text) }],
+      {
+        source: pgaudit,
+        enrichment: sqlEnrichAddresses,
+        pieceBytes: 64,
+        onProgress: (p) => progress.push(p),
+      },
+    );
+    // 9 lines, 7 pieces: the statement over 3 lines stays whole.
+    assert.equal(progress.length, 7);
+    assert.deepEqual(counts, {
+      read: 7,
+      stored: 2,
+      quarantined: 4,
+      duplicates: 1,
+      by_reason: { bad_ip: 1, invalid_csv: 1, not_audit: 1, unsupported_class: 1 },
+    });
+    assert.deepEqual(
+      (await storedEvents(ws, file)).map((r) => r.source_line),
+      [1, 3],
+    );
+    assert.deepEqual(
+      (await quarantined(ws, file)).map((q) => q[0]),
+      [6, 7, 8, 9],
+    );
   });
 });

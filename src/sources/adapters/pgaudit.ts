@@ -46,6 +46,9 @@ function csvCells(name: string, text: string): [string, string][] {
   ];
 }
 
+/** How a csvlog record starts: its timestamp (the same in SQL and as a RegExp). */
+const RECORD_START = '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}';
+
 /**
  * Records from physical lines: a line starts a record unless it continues an open quoted field
  * (an odd number of quotes so far) and does not itself look like a record's timestamp.
@@ -57,7 +60,7 @@ function records(input: string): string {
       SELECT n, line, input_label, sum(toUInt64(starts)) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS rec
       FROM (
         SELECT n, line, input_label,
-          match(line, '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}')
+          match(line, '${RECORD_START}')
             OR quotes_before % 2 = 0 AS starts
         FROM (
           SELECT _row_number AS n, line, input_label,
@@ -146,5 +149,6 @@ export const pgaudit: EventSource = {
   description: 'PostgreSQL csvlog with pgaudit SESSION/OBJECT entries (READ and WRITE)',
   // A record continues over the lines of a quoted field, so files are read one at a time.
   linewise: false,
+  recordStart: new RegExp(RECORD_START),
   parseSelect: pgauditSelect,
 };

@@ -401,6 +401,7 @@ async function* piecesOf(
   input: InputFile,
   pieceBytes: number,
   dir: string,
+  recordStart?: RegExp,
 ): AsyncGenerator<{ piece: InputFile; consumed: number }> {
   if (weight(input, pieceBytes).whole) {
     yield { piece: input, consumed: input.bytes };
@@ -435,13 +436,25 @@ async function* piecesOf(
     bytes += buf.length;
     for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) newlines++;
   };
+  // The first line end at or after `from` where a piece may end: any, or, of a format whose records
+  // span lines, one before a record's start (-1 when the line after it begins past this chunk:
+  // the next chunk is searched instead).
+  const cutIn = (chunk: Buffer, from: number): number => {
+    for (let i = chunk.indexOf(10, from); i !== -1; i = chunk.indexOf(10, i + 1)) {
+      if (!recordStart) return i;
+      const next = chunk.subarray(i + 1, i + 1 + 256);
+      if (recordStart.test(next.toString('latin1'))) return i;
+      if (i + 1 + next.length === chunk.length && next.indexOf(10) === -1) return -1;
+    }
+    return -1;
+  };
   try {
     for await (const read of lines) {
       // A piece ends at the first line end once it has its size.
       let chunk = read;
       for (;;) {
         const cut =
-          bytes + chunk.length >= pieceBytes ? chunk.indexOf(10, Math.max(0, pieceBytes - bytes - 1)) : -1;
+          bytes + chunk.length >= pieceBytes ? cutIn(chunk, Math.max(0, pieceBytes - bytes - 1)) : -1;
         if (cut === -1) break;
         write(chunk.subarray(0, cut + 1));
         const piece = close();
@@ -579,7 +592,7 @@ export async function ingestFiles(
       }
       for (const [k, input] of batch.files.entries()) {
         const i = batch.first + k;
-        const pieces = piecesOf(input, pieceBytes, dir);
+        const pieces = piecesOf(input, pieceBytes, dir, opts.source.recordStart);
         const partial = emptyCounts();
         // The next piece is cut from the input while the engine ingests this one; a failure to cut
         // it is taken when it is awaited, not reported as unhandled meanwhile.
