@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ingestInputs } from '../../sources/index.ts';
+import { type IngestProgress, ingestInputs } from '../../sources/index.ts';
 import { withWorkspace } from '../../store/index.ts';
 import { globalOptions, log, printJson } from '../context.ts';
 import { UserError } from '../errors.ts';
@@ -52,23 +52,34 @@ export function register(program: Command): void {
       }
       const { home, engine } = globalOptions(cmd);
       const progress = new Progress('ingest');
+      // Ingest reports after each batch or piece (up to 1 GiB, several seconds); in between, the
+      // line is redrawn every second so that a long parse still shows its time going by.
+      let last: IngestProgress | undefined;
+      const show = () => {
+        if (!last) return;
+        const seconds = progress.elapsedSeconds;
+        const p = last;
+        const eta =
+          p.bytesDone > 0
+            ? Math.max(0, (seconds * (p.bytes - p.bytesDone)) / p.bytesDone)
+            : Number.POSITIVE_INFINITY;
+        const rate = p.read > 0 ? `${formatRate(p.read / Math.max(seconds, 0.001))} events/s, ` : '';
+        progress.update(
+          `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytes)}, file ${p.filesDone}/${p.files}, ${rate}${formatDuration(seconds)} elapsed, ETA ${formatDuration(eta)}`,
+        );
+      };
+      const ticker = setInterval(show, 1000);
       const result = await withWorkspace(home, { command: 'ingest', engineUrl: engine }, (ws) =>
         ingestInputs(ws, paths, {
           format: flags.format,
           ...(flags.fieldMap ? { fieldMap: flags.fieldMap } : {}),
           reference,
           onProgress: (p) => {
-            const rate = p.read / Math.max(p.seconds, 0.001);
-            const eta =
-              p.bytesDone > 0
-                ? (p.seconds * (p.bytes - p.bytesDone)) / p.bytesDone
-                : Number.POSITIVE_INFINITY;
-            progress.update(
-              `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytes)}, file ${p.filesDone}/${p.files}, ${formatRate(rate)} events/s, ETA ${formatDuration(eta)}`,
-            );
+            last = p;
+            show();
           },
         }),
-      );
+      ).finally(() => clearInterval(ticker));
       progress.done();
       for (const load of result.reference) log(`loaded ${load.kind}: ${load.rows} rows from ${load.file}`);
       if (flags.json) {

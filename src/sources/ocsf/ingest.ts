@@ -550,8 +550,8 @@ function linkBatch(dir: string, files: readonly InputFile[]): { glob: string; fo
 }
 
 /**
- * Ingests inputs in order, reporting progress after each batch or piece; counts are summed across
- * them. Small inputs of a line-by-line source are read in batches (see `batchesOf`), a large one in
+ * Ingests inputs in order, reporting progress before the first and after each batch or piece;
+ * counts are summed across them. Small inputs of a line-by-line source are read in batches (see `batchesOf`), a large one in
  * pieces (see `PIECE_BYTES`).
  */
 export async function ingestFiles(
@@ -577,6 +577,8 @@ export async function ingestFiles(
       seconds: (Date.now() - started) / 1000,
     });
   try {
+    // A first report, before any work: what there is to do.
+    progress(0, 0);
     for (const batch of batchesOf(inputs, linewise, pieceBytes)) {
       if (batch.files.length > 1) {
         try {
