@@ -61,7 +61,10 @@
  * events/s): 72,608 and 85,246 events/s (ratio 0.26 and 0.29, CPU 47.2 / 42.5 s). Without any
  * remainder (a trial build, not kept) 173,350 (ratio 0.66, CPU 17.7 s); keeping each line whole
  * instead of its remainder 112,904 (ratio 0.39, CPU 30.8 s, peak RSS 5.4 GB). Same day: --plain
- * 237,695–252,896 events/s, the default 161,002 (ratio 0.42).
+ * 237,695–252,896 events/s, the default 161,002 (ratio 0.42). Later, in a faster phase,
+ * interleaved: --real 101,468 / 109,925 events/s (ratio 0.28 / 0.32, CPU 35.5 / 33.1 s) before
+ * deciding kept members by arithmetic (remainder.ts), 115,718 / 113,426 (ratio 0.35 / 0.34, CPU
+ * 31.4 / 32.2 s) after; the default then 167,532 (ratio 0.49, CPU 22.8 s).
  */
 import fs from 'node:fs';
 import os from 'node:os';

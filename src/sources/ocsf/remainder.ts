@@ -51,9 +51,10 @@
  * What real OCSF costs: every event carries fields OCSF requires that Vigil does not store
  * (category_uid, type_uid, severity_id, class_name, activity_name at the top, metadata.version
  * and metadata.product inside). On such lines (~840 B; `bench/ingest.bench.ts --real`) the parse
- * costs ~15 µs a line against ~4.7 without unknown keys, and ingest runs at 0.26–0.29 of a bare
- * `INSERT … SELECT` (0.66 without the remainder, 0.39 keeping each line whole instead): the cost
- * grows with the number of members kept, not only with the line's bytes.
+ * costs ~15 µs a line against ~4.7 without unknown keys, and ingest ran at 0.26–0.32 of a bare
+ * `INSERT … SELECT` (0.66 without the remainder, 0.39 keeping each line whole instead; 0.34–0.35
+ * once kept members were decided by arithmetic, below): the cost grows with the number of members
+ * kept, not only with the line's bytes.
  */
 
 /**
