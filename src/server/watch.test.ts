@@ -24,6 +24,25 @@ describe('vigil serve --watch', { timeout: 90_000 }, () => {
   let server: RunningServer | null = null;
   const count = async (s: RunningServer, sql: string) =>
     Number((await s.ws.engine.query<{ n: number }>(sql))[0]?.n ?? 0);
+  const lines = fs.readFileSync(FIXTURE, 'utf8').trim().split('\n');
+  /**
+   * Stops the server if it runs, does `whileDown`, and starts it again on the same workspace and
+   * folder.
+   */
+  const restart = async (whileDown = () => {}): Promise<RunningServer> => {
+    await server?.close();
+    server = null;
+    whileDown();
+    server = await startServer({
+      home,
+      port: 0,
+      buildConsole: false,
+      watch: inbox,
+      warm: false,
+      log: () => {},
+    });
+    return server;
+  };
 
   after(async () => {
     await server?.close();
@@ -33,16 +52,7 @@ describe('vigil serve --watch', { timeout: 90_000 }, () => {
   it('ingests files that appear in the folder, once, with the CLI counts', async () => {
     fs.mkdirSync(inbox, { recursive: true });
     fs.writeFileSync(path.join(inbox, 'ignored.txt.bak'), 'not a log file\n');
-    server = await startServer({
-      home,
-      port: 0,
-      buildConsole: false,
-      watch: inbox,
-      warm: false,
-      log: () => {},
-    });
-    const s = server;
-    const lines = fs.readFileSync(FIXTURE, 'utf8').trim().split('\n');
+    const s = await restart();
     fs.writeFileSync(path.join(inbox, 'a.jsonl'), `${lines.join('\n')}\n`);
     await until(
       'the file to be ingested',
@@ -69,34 +79,16 @@ describe('vigil serve --watch', { timeout: 90_000 }, () => {
   });
 
   it('does not re-read files the ledger already holds after a restart', async () => {
-    await server?.close();
-    server = await startServer({
-      home,
-      port: 0,
-      buildConsole: false,
-      watch: inbox,
-      warm: false,
-      log: () => {},
-    });
+    const s = await restart();
     await new Promise((r) => setTimeout(r, 3000));
-    assert.equal(await count(server, 'SELECT count() AS n FROM ingests'), 2);
+    assert.equal(await count(s, 'SELECT count() AS n FROM ingests'), 2);
   });
 
   it('reads files that arrived while it was down together, as one batch', async () => {
-    await server?.close();
-    server = null;
-    const lines = fs.readFileSync(FIXTURE, 'utf8').trim().split('\n');
     const names = ['c.jsonl', 'd.jsonl', 'e.jsonl'];
-    for (const [i, name] of names.entries()) fs.writeFileSync(path.join(inbox, name), `${lines[i]}\n`);
-    server = await startServer({
-      home,
-      port: 0,
-      buildConsole: false,
-      watch: inbox,
-      warm: false,
-      log: () => {},
+    const s = await restart(() => {
+      for (const [i, name] of names.entries()) fs.writeFileSync(path.join(inbox, name), `${lines[i]}\n`);
     });
-    const s = server;
     await until('the three files', async () => (await count(s, 'SELECT count() AS n FROM ingests')) === 5);
     const batches = await s.ws.engine.query<{ files: number; read: number }>(
       `SELECT count() AS files, sum(read) AS read FROM ingests
@@ -107,22 +99,12 @@ describe('vigil serve --watch', { timeout: 90_000 }, () => {
   });
 
   it('does not let a damaged file among them hold back the others', async () => {
-    await server?.close();
-    server = null;
-    const lines = fs.readFileSync(FIXTURE, 'utf8').trim().split('\n');
-    fs.writeFileSync(path.join(inbox, 'f.jsonl'), `${lines[3]}\n`);
-    const gz = zlib.gzipSync(`${lines[4]}\n`);
-    fs.writeFileSync(path.join(inbox, 'g.jsonl.gz'), gz.subarray(0, gz.length - 8));
-    fs.writeFileSync(path.join(inbox, 'h.jsonl'), `${lines[5]}\n`);
-    server = await startServer({
-      home,
-      port: 0,
-      buildConsole: false,
-      watch: inbox,
-      warm: false,
-      log: () => {},
+    const s = await restart(() => {
+      fs.writeFileSync(path.join(inbox, 'f.jsonl'), `${lines[3]}\n`);
+      const gz = zlib.gzipSync(`${lines[4]}\n`);
+      fs.writeFileSync(path.join(inbox, 'g.jsonl.gz'), gz.subarray(0, gz.length - 8));
+      fs.writeFileSync(path.join(inbox, 'h.jsonl'), `${lines[5]}\n`);
     });
-    const s = server;
     const dir = fs.realpathSync(inbox);
     const ingested = async () =>
       (

@@ -8,6 +8,18 @@ import { type IngestProgress, ingestFiles, ingestInputs } from '../index.ts';
 import { pgaudit } from './pgaudit.ts';
 import { fixture, quarantined, reconciles, storedEvents } from './testkit.ts';
 
+/**
+ * What the fixture gives: 9 physical lines, 7 records (one statement spans 3 lines); SESSION and
+ * OBJECT entries of the same statement are one event.
+ */
+const FIXTURE_COUNTS = {
+  read: 7,
+  stored: 2,
+  quarantined: 4,
+  duplicates: 1,
+  by_reason: { bad_ip: 1, invalid_csv: 1, not_audit: 1, unsupported_class: 1 },
+};
+
 describe('PostgreSQL pgaudit csvlog', () => {
   let ws: Workspace & { dispose(): Promise<void> };
   before(async () => {
@@ -21,15 +33,7 @@ describe('PostgreSQL pgaudit csvlog', () => {
     const file = fixture('pgaudit.fixture.csv');
     const { counts } = await ingestInputs(ws, [file], { format: 'pgaudit' });
     reconciles(counts);
-    // 9 physical lines, 7 records (one statement spans 3 lines); SESSION and OBJECT entries of the
-    // same statement are one event.
-    assert.deepEqual(counts, {
-      read: 7,
-      stored: 2,
-      quarantined: 4,
-      duplicates: 1,
-      by_reason: { bad_ip: 1, invalid_csv: 1, not_audit: 1, unsupported_class: 1 },
-    });
+    assert.deepEqual(counts, FIXTURE_COUNTS);
     const rows = await storedEvents(ws, file);
     assert.equal(rows.length, 2);
     const { unmapped, source_line, ...read } = rows[0]!;
@@ -100,15 +104,10 @@ describe('PostgreSQL pgaudit csvlog', () => {
         onProgress: (p) => progress.push(p),
       },
     );
-    // 9 lines, 7 pieces (a report after each, and one before): the statement over 3 lines stays whole.
+    // 9 lines, 7 pieces (a report after each, and one before): the statement over 3 lines stays
+    // whole, so the counts are those of a whole read.
     assert.equal(progress.length, 8);
-    assert.deepEqual(counts, {
-      read: 7,
-      stored: 2,
-      quarantined: 4,
-      duplicates: 1,
-      by_reason: { bad_ip: 1, invalid_csv: 1, not_audit: 1, unsupported_class: 1 },
-    });
+    assert.deepEqual(counts, FIXTURE_COUNTS);
     assert.deepEqual(
       (await storedEvents(ws, file)).map((r) => r.source_line),
       [1, 3],

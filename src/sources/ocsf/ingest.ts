@@ -221,17 +221,23 @@ async function ingestOne(
     const storedBy = new Map<string, number>();
     let range = { lo: '', hi: '' };
     if (valid > 0) {
-      // One pass for the batch's time range and whether any event id repeats in it: distinct 64-bit
-      // hashes of the ids equal to the number of valid rows proves the ids distinct (equal ids hash
-      // alike); only otherwise is the batch deduplicated by id. Ids already stored can only be in
-      // the batch's time range; when the store has nothing there (the usual first ingest of a
-      // file), the lookup by id is skipped altogether.
-      const [ids] = await engine.query<{ distinct: number; lo: string; hi: string }>(
-        `SELECT uniqExactIf(sipHash64(event_id), reason = '') AS distinct,
-           minIf(time, reason = '') AS lo, maxIf(time, reason = '') AS hi
-         FROM ${stage}`,
+      // The batch's time range spans its files' (the times' text sorts as the times do).
+      const spans = summaries.filter((f) => f.valid > 0);
+      range = {
+        lo: spans.map((f) => f.lo).sort()[0]!,
+        hi: spans
+          .map((f) => f.hi)
+          .sort()
+          .at(-1)!,
+      };
+      // Whether any event id repeats in the batch: distinct 64-bit hashes of the ids equal to the
+      // number of valid rows proves the ids distinct (equal ids hash alike); only otherwise is the
+      // batch deduplicated by id. Ids already stored can only be in the batch's time range; when
+      // the store has nothing there (the usual first ingest of a file), the lookup by id is skipped
+      // altogether.
+      const [ids] = await engine.query<{ distinct: number }>(
+        `SELECT uniqExactIf(sipHash64(event_id), reason = '') AS distinct FROM ${stage}`,
       );
-      range = { lo: ids!.lo, hi: ids!.hi };
       const unique = ids!.distinct === valid;
       const inRange = `time BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}`;
       const [occupied] = await engine.query<{ n: number }>(
@@ -480,9 +486,9 @@ async function* piecesOf(
 
 /**
  * At most this many files are read as one batch (see `batchesOf`): the parse's fixed cost (~0.2 s
- * of planning the query, the probe, enrichment, the ledger) is then paid once for all of them. 30 files of
- * 37 MB: 14.1 s parsing one at a time, 5.3 s as one (links to them in one folder, read by a glob;
- * a UNION ALL of one read per file took 8.5 s).
+ * of planning the query, the probe, enrichment, the ledger) is then paid once for all of them.
+ * 30 files of 37 MB: 14.1 s parsing one at a time, 5.3 s as one (links to them in one folder, read
+ * by a glob; a UNION ALL of one read per file took 8.5 s).
  */
 const BATCH_FILES = 256;
 
@@ -550,9 +556,54 @@ function linkBatch(dir: string, files: readonly InputFile[]): { glob: string; fo
 }
 
 /**
+ * One input, in pieces when it is large (see `PIECE_BYTES`); `onPiece` gets each piece's counts
+ * and how many of the input's bytes are done. A failure to decompress it is an `UnreadableInput`
+ * (`index`: its place among the inputs).
+ */
+async function ingestPieces(
+  engine: Engine,
+  input: InputFile,
+  index: number,
+  dir: string,
+  opts: IngestOptions,
+  onPiece: (counts: IngestCounts, consumed: number) => void,
+): Promise<void> {
+  const pieces = piecesOf(input, opts.pieceBytes ?? PIECE_BYTES, dir, opts.source.recordStart);
+  const partial = emptyCounts();
+  // The next piece is cut from the input while the engine ingests this one; a failure to cut it is
+  // taken when it is awaited, not reported as unhandled meanwhile.
+  const cutNext = () => {
+    const p = pieces.next();
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = cutNext();
+  try {
+    for (let r = await next; !r.done; r = await next) {
+      next = cutNext();
+      const { piece, consumed } = r.value;
+      try {
+        const counts = await ingestBatch(engine, [piece], dir, opts);
+        addCounts(partial, counts);
+        onPiece(counts, consumed);
+      } finally {
+        if (piece.path !== input.path) fs.rmSync(piece.path, { force: true });
+      }
+    }
+  } catch (err) {
+    const reason = decompressionFailure(err);
+    throw reason === undefined ? err : new UnreadableInput(input.label, reason, index, partial);
+  } finally {
+    // On a failed ingest, the piece being cut is finished and dropped before its folder goes.
+    await next.catch(() => undefined);
+    await pieces.return(undefined);
+  }
+}
+
+/**
  * Ingests inputs in order, reporting progress before the first and after each batch or piece;
- * counts are summed across them. Small inputs of a line-by-line source are read in batches (see `batchesOf`), a large one in
- * pieces (see `PIECE_BYTES`).
+ * counts are summed across them. Small inputs of a line-by-line source are read in batches (see
+ * `batchesOf`), a large one in pieces (see `PIECE_BYTES`).
  */
 export async function ingestFiles(
   engine: Engine,
@@ -594,37 +645,10 @@ export async function ingestFiles(
       }
       for (const [k, input] of batch.files.entries()) {
         const i = batch.first + k;
-        const pieces = piecesOf(input, pieceBytes, dir, opts.source.recordStart);
-        const partial = emptyCounts();
-        // The next piece is cut from the input while the engine ingests this one; a failure to cut
-        // it is taken when it is awaited, not reported as unhandled meanwhile.
-        const cutNext = () => {
-          const p = pieces.next();
-          p.catch(() => undefined);
-          return p;
-        };
-        let next = cutNext();
-        try {
-          for (let r = await next; !r.done; r = await next) {
-            next = cutNext();
-            const { piece, consumed } = r.value;
-            try {
-              const counts = await ingestBatch(engine, [piece], dir, opts);
-              addCounts(total, counts);
-              addCounts(partial, counts);
-            } finally {
-              if (piece.path !== input.path) fs.rmSync(piece.path, { force: true });
-            }
-            progress(consumed >= input.bytes ? i + 1 : i, Math.min(consumed, input.bytes));
-          }
-        } catch (err) {
-          const reason = decompressionFailure(err);
-          throw reason === undefined ? err : new UnreadableInput(input.label, reason, i, partial);
-        } finally {
-          // On a failed ingest, the piece being cut is finished and dropped before its folder goes.
-          await next.catch(() => undefined);
-          await pieces.return(undefined);
-        }
+        await ingestPieces(engine, input, i, dir, opts, (counts, consumed) => {
+          addCounts(total, counts);
+          progress(consumed >= input.bytes ? i + 1 : i, Math.min(consumed, input.bytes));
+        });
         bytesDone += input.bytes;
       }
     }

@@ -165,9 +165,10 @@ const only1 = (cond: string, text: string, t: string, body: string) =>
  */
 function storedKeys(shape: Shape, when: Record<string, string> = {}): string {
   if (isArrayShape(shape)) return shape.present;
+  // An object's keys, and its own key when any of them is present.
+  const withOwnKey = (inner: string) => `(${inner}) + toUInt32((${inner}) > 0)`;
   const terms = Object.entries(shape).map(([key, sub]) => {
-    const inner = typeof sub === 'string' ? '' : storedKeys(sub);
-    const term = typeof sub === 'string' ? `toUInt32(${sub})` : `(${inner}) + toUInt32((${inner}) > 0)`;
+    const term = typeof sub === 'string' ? `toUInt32(${sub})` : withOwnKey(storedKeys(sub));
     return when[key] ? `toUInt32(${when[key]}) * (${term})` : term;
   });
   return terms.join(' + ');
