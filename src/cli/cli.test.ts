@@ -34,6 +34,31 @@ describe('vigil CLI', () => {
     assert.equal(status.sources[0].source, '-');
   });
 
+  test('event shows a stored line as read, with what Vigil does not map, and audits the read', () => {
+    // Stored by the stdin test above.
+    const first = fs.readFileSync(path.join(testdata, 'api-activity.golden.jsonl'), 'utf8').split('\n')[0]!;
+    const r = vigil(['event', 'evt-api-1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const [record] = JSON.parse(r.stdout);
+    assert.deepEqual([record.event_id, record.source_file, record.source_line], ['evt-api-1', '-', 1]);
+    assert.equal(record.raw, first);
+    assert.equal(
+      record.unmapped,
+      '{"category_uid":6,"src_endpoint":{"autonomous_system":{"name":"SK Telecom"}},"metadata":{"version":"1.1.0","product":{"name":"gateway"}},"severity_id":1}',
+    );
+    const text = vigil(['event', 'evt-api-1']);
+    assert.match(text.stdout, /^evt-api-1 {2}2025-06-24 02:32:45\.123 {2}-:1\n {2}line: {5}\{/);
+    const missing = vigil(['event', 'evt-api-1', 'no-such-event']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no stored event with id no-such-event/);
+    assert.doesNotMatch(missing.stderr, /\n\s+at /);
+    const audit = JSON.parse(vigil(['audit', '--json']).stdout) as { action: string; rows: number }[];
+    assert.deepEqual(
+      audit.filter((a) => a.action === 'event.read').map((a) => a.rows),
+      [1, 1, 1],
+    );
+  });
+
   test('reference files load through ingest flags and show in status', () => {
     const r = vigil([
       'ingest',

@@ -1,6 +1,6 @@
 /** Sources: everything that brings data into the workspace (events, reference data, enrichment). */
 import { UserError } from '../cli/errors.ts';
-import type { Workspace } from '../store/index.ts';
+import type { Engine, Workspace } from '../store/index.ts';
 import { cloudtrail, envoy, nginx, pgaudit, withFieldMap } from './adapters/index.ts';
 import { loadIpDatabase, sqlEnrichAddresses } from './enrich/index.ts';
 import { expandInputs } from './inputs.ts';
@@ -12,6 +12,7 @@ import {
   UnreadableInput,
 } from './ocsf/ingest.ts';
 import { ocsf } from './ocsf/parse.ts';
+import { type EventRecord, readRecords } from './records.ts';
 import {
   currentSettings,
   loadCatalog,
@@ -26,6 +27,7 @@ import type { EventSource } from './source.ts';
 export { expandInputs } from './inputs.ts';
 export type { Enrichment, IngestCounts, IngestProgress, InputFile } from './ocsf/ingest.ts';
 export { addCounts, emptyCounts, FILE_LINES, ingestFiles } from './ocsf/ingest.ts';
+export type { EventRecord } from './records.ts';
 export type { EventSource } from './source.ts';
 export { type WorkspaceStatus, workspaceStatus } from './status.ts';
 
@@ -37,6 +39,14 @@ export const eventSources = new Map<string, EventSource>([
   [pgaudit.name, pgaudit],
   [cloudtrail.name, cloudtrail],
 ]);
+
+/**
+ * The stored events with these ids as they came in: source position, line verbatim, and what Vigil
+ * does not map (see `readRecords`).
+ */
+export function eventRecords(engine: Engine, ids: readonly string[]): Promise<EventRecord[]> {
+  return readRecords(engine, eventSources, ids);
+}
 
 export interface ReferenceFiles {
   people?: string | undefined;

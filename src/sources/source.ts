@@ -26,18 +26,11 @@ export interface EventSource {
   readonly recordStart?: RegExp;
   parseSelect(d: Dialect, input: string): string;
   /**
-   * Cheaper parses for inputs whose first lines call for them, when `parseSelect` computes
-   * something dear for some lines only (OCSF: the remainder of unknown keys): without it when none
-   * of them needs it, or for every line, untested, when nearly all do; see `ocsf/parse.ts`.
+   * Of a format whose events are one line each: ingest keeps each stored event's line verbatim in
+   * `raw_events` (its raw form), and this SELECT over kept lines (a relation of `event_id` and
+   * `line`) yields `event_id` and `unmapped`, the part of each Vigil does not map, when it is read
+   * (`eventRecords`). A format without it keeps that part in `events.unmapped` at ingest (its
+   * events are part of a line, like CloudTrail's `Records`, or span lines).
    */
-  readonly byProbe?: {
-    /** One row: `probed`, how many of the first lines of `input` were looked at; `n`, how many need it. */
-    probeSelect(input: string): string;
-    /** Like `parseSelect`, with `unmapped_pairs` = `UNMAPPED_LATER` on the lines that need it. */
-    parseDeferred(d: Dialect, input: string): string;
-    /** Like `parseSelect`, computing it for every line without testing which need it. */
-    parseEvery(d: Dialect, input: string): string;
-    /** Share of probed lines needing it from which `parseEvery` is the cheaper parse. */
-    everyLineShare: number;
-  };
+  readonly remainderSelect?: (input: string) => string;
 }

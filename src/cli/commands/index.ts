@@ -3,6 +3,7 @@ import { register as audit } from './audit.ts';
 import { register as demo } from './demo.ts';
 import { register as detect } from './detect.ts';
 import { register as evaluate } from './eval.ts';
+import { register as event } from './event.ts';
 import { register as incidents } from './incidents.ts';
 import { register as ingest } from './ingest.ts';
 import { register as scope } from './scope.ts';
@@ -18,6 +19,7 @@ export const commands: RegisterCommand[] = [
   demo,
   detect,
   evaluate,
+  event,
   incidents,
   ingest,
   scope,

@@ -7,9 +7,9 @@ import { UserError } from '../../cli/errors.ts';
 import type { Workspace } from '../../store/index.ts';
 import { tempFile, tempWorkspace } from '../../store/testing.ts';
 import { sqlEnrichAddresses } from '../enrich/index.ts';
-import { type IngestCounts, type IngestProgress, ingestInputs } from '../index.ts';
+import { eventRecords, type IngestCounts, type IngestProgress, ingestInputs } from '../index.ts';
 import { ingestFiles, UnreadableInput } from './ingest.ts';
-import { ocsf, PROBE_LINES } from './parse.ts';
+import { ocsf } from './parse.ts';
 
 const testdata = path.join(import.meta.dirname, 'testdata');
 const golden = (name: string) => path.join(testdata, name);
@@ -52,7 +52,7 @@ describe('OCSF ingest', () => {
       `SELECT event_id, toString(time) AS t, class_uid, activity_id, status_id, actor_uid, actor_type, token_id, key_id,
          token_created_ms, token_expires_ms, issuer, ${ws.engine.dialect.sqlIpToString('src_ip')} AS ip, reported_country,
          reported_asn, http_method, url_path, user_agent, operation, request_id, subject_ids, subject_types, http_status,
-         response_bytes, is_mfa, source_line, unmapped
+         response_bytes, is_mfa, source_line
        FROM events ORDER BY time, event_id`,
     );
     const api = rows.find((r) => r.event_id === 'evt-api-1')!;
@@ -83,10 +83,14 @@ describe('OCSF ingest', () => {
       response_bytes: 1832,
       is_mfa: -1,
       source_line: 1,
-      // Nested keys Vigil does not store are kept too, in place.
-      unmapped:
-        '{"category_uid":6,"src_endpoint":{"autonomous_system":{"name":"SK Telecom"}},"metadata":{"version":"1.1.0","product":{"name":"gateway"}},"severity_id":1}',
     });
+    // The line is kept as read, and the keys Vigil does not map, nested too, are read from it.
+    const [record] = await eventRecords(ws.engine, ['evt-api-1']);
+    assert.equal(record?.raw, fs.readFileSync(golden('api-activity.golden.jsonl'), 'utf8').split('\n')[0]);
+    assert.equal(
+      record?.unmapped,
+      '{"category_uid":6,"src_endpoint":{"autonomous_system":{"name":"SK Telecom"}},"metadata":{"version":"1.1.0","product":{"name":"gateway"}},"severity_id":1}',
+    );
     // RFC 3339 time, IPv6 address, lower-case method, no metadata.uid (derived id).
     const v6 = rows.find((r) => r.actor_uid === 'c-000043')!;
     assert.equal(v6.t, '2025-06-24 03:12:46.500');
@@ -393,50 +397,70 @@ describe('OCSF ingest', () => {
       { event_id: 'u-res-empty-in', unmapped: '{"actor":{"resources":[]}}' },
       { event_id: 'u-res-scalar', unmapped: '{"resources":[{},"c-9"]}' },
     ];
-    // The same lines and remainders with their ids under another prefix than `u`.
-    const linesUnder = (p: string) =>
-      lines.map((l) => l.replace('"metadata":{"uid":"u-', `"metadata":{"uid":"${p}-`));
-    const expectedUnder = (p: string) =>
-      expected.map((r) => ({ ...r, event_id: r.event_id.replace('u-', `${p}-`) }));
-    const keptUnder = (p: string) =>
-      ws.engine.query<{ event_id: string; unmapped: string }>(
-        `SELECT event_id, unmapped FROM events WHERE event_id LIKE {p:String} ORDER BY event_id`,
-        { p: `${p}-%` },
-      );
-    // Unknown keys on the first lines: the file is parsed with the remainder in one pass.
+    // Each line is kept as read, and what Vigil does not map is read from it.
     const file = tempFile('unmapped.jsonl', lines.join('\n'));
     const { counts } = await ingestInputs(ws, [file]);
     assert.equal(counts.stored, expected.length);
-    const rows = await keptUnder('u');
-    assert.deepEqual(rows, expected);
-    // Only after more lines than ingest probes: the remainders of those lines are computed after
-    // the parse, the same.
-    const filler = Array.from({ length: PROBE_LINES + 5 }, (_, i) => line({ metadata: { uid: `w-${i}` } }));
-    const later = tempFile('unmapped-later.jsonl', [...filler, ...linesUnder('v')].join('\n'));
-    const second = (await ingestInputs(ws, [later])).counts;
-    assert.equal(second.stored, PROBE_LINES + 5 + expected.length);
-    const laterRows = await keptUnder('v');
-    assert.deepEqual(laterRows, expectedUnder('v'));
-    const [plain] = await ws.engine.query<{ n: number }>(
-      `SELECT countIf(unmapped != '') AS n FROM events WHERE event_id LIKE 'w-%'`,
+    const records = await eventRecords(
+      ws.engine,
+      expected.map((r) => r.event_id),
     );
-    assert.equal(plain?.n, 0);
-    // Nearly every line with an unknown key: the remainder is computed without the per-line test,
-    // the same, and '' for the lines that have none.
+    assert.deepEqual(
+      records
+        .map((r) => ({ event_id: r.event_id, unmapped: r.unmapped }))
+        .sort((a, b) => a.event_id.localeCompare(b.event_id)),
+      expected,
+    );
+    for (const r of records) {
+      assert.equal(r.raw, lines[r.source_line - 1], `line ${r.source_line} kept verbatim`);
+      assert.equal(r.source_file, file);
+      if (r.unmapped) JSON.parse(r.unmapped);
+    }
+    // `events` itself holds no remainder of OCSF lines.
+    const [inEvents] = await ws.engine.query<{ n: number }>(
+      `SELECT countIf(unmapped != '') AS n FROM events WHERE event_id LIKE 'u-%'`,
+    );
+    assert.equal(inEvents?.n, 0);
+    // Many at once, and ids not stored left out.
     const product = (i: number) => line({ metadata: { uid: `x-${i}`, product: { name: 'gw' } } });
-    const everyFile = tempFile(
-      'unmapped-every.jsonl',
-      [...Array.from({ length: 200 }, (_, i) => product(i)), ...linesUnder('e')].join('\n'),
+    await ingestInputs(ws, [
+      tempFile('unmapped-many.jsonl', Array.from({ length: 200 }, (_, i) => product(i)).join('\n')),
+    ]);
+    const many = await eventRecords(ws.engine, [
+      ...Array.from({ length: 200 }, (_, i) => `x-${i}`),
+      'x-none',
+    ]);
+    assert.equal(many.length, 200);
+    assert.ok(many.every((r) => r.unmapped === '{"metadata":{"product":{"name":"gw"}}}'));
+  });
+
+  test('each stored event keeps the line it was stored from, once', async () => {
+    const first = line({ metadata: { uid: 'keep-1' }, note: 'first' });
+    const again = line({ metadata: { uid: 'keep-1' }, note: 'again' });
+    const other = line({ metadata: { uid: 'keep-2' } });
+    const a = tempFile('keep-a.jsonl', [first, other].join('\n'));
+    const b = tempFile('keep-b.jsonl', [again, other, '{"keep-bad'].join('\n'));
+    // One batch: the repeated id is stored from the first file, and so is its line.
+    const { counts } = await ingestInputs(ws, [a, b]);
+    assert.deepEqual([counts.stored, counts.quarantined, counts.duplicates], [2, 1, 2]);
+    const kept = () =>
+      ws.engine.query<{ event_id: string; source_file: string; source_line: number; raw: string }>(
+        `SELECT event_id, source_file, source_line, raw FROM raw_events WHERE event_id LIKE 'keep-%' ORDER BY event_id`,
+      );
+    const once = [
+      { event_id: 'keep-1', source_file: a, source_line: 1, raw: first },
+      { event_id: 'keep-2', source_file: a, source_line: 2, raw: other },
+    ];
+    assert.deepEqual(await kept(), once);
+    // Again, alone and together: nothing more is kept.
+    await ingestInputs(ws, [b]);
+    await ingestInputs(ws, [a, b]);
+    assert.deepEqual(await kept(), once);
+    // A quarantined line is kept in quarantine only.
+    const [bad] = await ws.engine.query<{ n: number }>(
+      `SELECT count() AS n FROM raw_events WHERE raw LIKE '%keep-bad%'`,
     );
-    assert.equal((await ingestInputs(ws, [everyFile])).counts.stored, 200 + expected.length);
-    const everyRows = await keptUnder('e');
-    assert.deepEqual(everyRows, expectedUnder('e'));
-    const [products] = await ws.engine.query<{ n: number }>(
-      `SELECT countIf(unmapped = '{"metadata":{"product":{"name":"gw"}}}') AS n FROM events WHERE event_id LIKE 'x-%'`,
-    );
-    assert.equal(products?.n, 200);
-    // Whatever was kept parses back as JSON.
-    for (const r of [...rows, ...laterRows, ...everyRows]) if (r.unmapped) JSON.parse(r.unmapped);
+    assert.equal(bad?.n, 0);
   });
 
   test('an input over the piece size is ingested in pieces, with its own line numbers', async () => {
@@ -553,16 +577,31 @@ describe('OCSF ingest', () => {
       { source_file: d, read: 1, stored: 0, quarantined: 0, duplicates: 1, bytes: inputs[3]!.bytes },
     ]);
     const rows = await ws.engine.query<Record<string, unknown>>(
-      `SELECT event_id, source_file, source_line, status_id, unmapped FROM events
+      `SELECT event_id, source_file, source_line, status_id FROM events
        WHERE event_id LIKE 'bt-%' ORDER BY event_id`,
     );
     assert.deepEqual(rows, [
-      { event_id: 'bt-1', source_file: a, source_line: 1, status_id: 1, unmapped: '' },
-      { event_id: 'bt-2', source_file: a, source_line: 2, status_id: 1, unmapped: '' },
-      { event_id: 'bt-3', source_file: a, source_line: 4, status_id: 1, unmapped: '' },
-      { event_id: 'bt-4', source_file: b, source_line: 2, status_id: 1, unmapped: '' },
-      { event_id: 'bt-5', source_file: b, source_line: 3, status_id: 1, unmapped: '{"severity_id":3}' },
+      { event_id: 'bt-1', source_file: a, source_line: 1, status_id: 1 },
+      { event_id: 'bt-2', source_file: a, source_line: 2, status_id: 1 },
+      { event_id: 'bt-3', source_file: a, source_line: 4, status_id: 1 },
+      { event_id: 'bt-4', source_file: b, source_line: 2, status_id: 1 },
+      { event_id: 'bt-5', source_file: b, source_line: 3, status_id: 1 },
     ]);
+    // Each event's own line is kept, from its own file, and read back with what it does not map.
+    const records = await eventRecords(
+      ws.engine,
+      rows.map((r) => String(r.event_id)),
+    );
+    assert.deepEqual(
+      records.map((r) => [r.event_id, r.raw, r.unmapped]),
+      [
+        ['bt-1', ev('bt-1'), ''],
+        ['bt-2', ev('bt-2'), ''],
+        ['bt-3', ev('bt-3'), ''],
+        ['bt-4', ev('bt-4'), ''],
+        ['bt-5', ev('bt-5', { severity_id: 3 }), '{"severity_id":3}'],
+      ],
+    );
     const bad = await ws.engine.query<Record<string, unknown>>(
       `SELECT source_file, source_line FROM quarantine WHERE source_file IN ({a:String}, {d:String})`,
       { a, d },
@@ -607,10 +646,9 @@ describe('OCSF ingest', () => {
     const settings = tempFile('settings.yaml', 'ingest:\n  max_line_bytes: 16777216\n');
     const second = (await ingestInputs(ws, [file], { reference: { settings } })).counts;
     assert.equal(second.stored, 1);
-    const [row] = await ws.engine.query<{ n: number }>(
-      `SELECT length(unmapped) AS n FROM events WHERE event_id = 'big-1'`,
-    );
-    assert.ok(row!.n > 10 * 1024 * 1024);
+    const [record] = await eventRecords(ws.engine, ['big-1']);
+    assert.equal(record?.raw, big);
+    assert.ok((record?.unmapped.length ?? 0) > 10 * 1024 * 1024);
   });
 
   test('folders and globs expand to their log files', async () => {

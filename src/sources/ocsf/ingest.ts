@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { type Engine, recordBatchTokens } from '../../store/index.ts';
 import type { EventSource } from '../source.ts';
-import { EVENT_COLUMNS, PARSE_SETTINGS, UNMAPPED_LATER } from './parse.ts';
+import { EVENT_COLUMNS, PARSE_SETTINGS } from './parse.ts';
 
 /** The reconciliation every ingest reports: read = stored + quarantined + duplicates. */
 export interface IngestCounts {
@@ -138,7 +138,6 @@ interface FileSummary {
   valid: number;
   lo: string;
   hi: string;
-  later: number;
 }
 
 /** Ingests `files` read by their one path, or through links matched by `glob` (see `linkBatch`). */
@@ -163,22 +162,8 @@ async function ingestOne(
   const source = glob === undefined ? FILE_LINES : BATCH_LINES;
   // A row's file, by its place in the batch (what "first" means among duplicates).
   const fileOrder = (file: string) => `transform(${file}, {labels:Array(String)}, {order:Array(UInt32)}, 0)`;
-  // A source with cheaper parses for some inputs gets the one its first lines call for: without
-  // the remainder when none needs it (OCSF without unknown keys, see `parseDeferred`), with it
-  // untested when nearly all do (see `parseEvery`).
-  const plans = opts.source.byProbe;
-  const probe = plans
-    ? (await engine.query<{ n: number; probed: number }>(plans.probeSelect(source), params))[0]
-    : undefined;
-  const parse = !plans
-    ? opts.source.parseSelect
-    : (probe?.n ?? 0) === 0
-      ? plans.parseDeferred
-      : probe!.n >= plans.everyLineShare * probe!.probed
-        ? plans.parseEvery
-        : opts.source.parseSelect;
   await engine.exec(
-    `CREATE TABLE ${stage} ENGINE = Memory AS ${parse(engine.dialect, source)}
+    `CREATE TABLE ${stage} ENGINE = Memory AS ${opts.source.parseSelect(engine.dialect, source)}
      SETTINGS ${PARSE_SETTINGS}`,
     params,
   );
@@ -186,25 +171,12 @@ async function ingestOne(
     // One pass over the stage for each file's counts and time range.
     const summaries = await engine.query<FileSummary>(
       `SELECT source_file, count() AS read, countIf(reason = '') AS valid,
-         minIf(time, reason = '') AS lo, maxIf(time, reason = '') AS hi, countIf(unmapped_pairs = '${UNMAPPED_LATER}') AS later
+         minIf(time, reason = '') AS lo, maxIf(time, reason = '') AS hi
        FROM ${stage} GROUP BY source_file`,
     );
     const byFile = new Map(summaries.map((s) => [s.source_file, s]));
     const valid = summaries.reduce((n, s) => n + s.valid, 0);
     const read = summaries.reduce((n, s) => n + s.read, 0);
-    // Lines the cheap parse left for later: the full parse over them only, joined back by position.
-    const later = summaries.some((s) => s.later > 0);
-    if (later) {
-      const laterLines = `(SELECT _row_number, line, input_label FROM ${source}
-        WHERE (input_label, _row_number + {firstLine:UInt64}) IN
-          (SELECT source_file, source_line FROM ${stage} WHERE unmapped_pairs = '${UNMAPPED_LATER}'))`;
-      await engine.exec(
-        `CREATE TABLE ${stage}_unmapped ENGINE = Memory AS
-         SELECT source_file, source_line, unmapped_pairs FROM (${opts.source.parseSelect(engine.dialect, laterLines)})
-         SETTINGS ${PARSE_SETTINGS}`,
-        params,
-      );
-    }
     if (valid < read) {
       await engine.exec(
         `INSERT INTO quarantine (ingest_id, source_file, source_line, reason, detail, line_hash, raw, quarantined_at)
@@ -244,7 +216,8 @@ async function ingestOne(
         `SELECT count() AS n FROM (SELECT 1 FROM events WHERE ${inRange} LIMIT 1)`,
         range,
       );
-      const alreadyStored = `SELECT event_id FROM events
+      // The batch's ids already in `table` (`events` or `raw_events`).
+      const storedIn = (table: string) => `SELECT event_id FROM ${table}
              WHERE ${inRange} AND event_id IN (SELECT event_id FROM ${stage} WHERE reason = '')`;
       // Where an id repeats in the batch, only its first position is stored (several rows at that
       // position, as from one line of CloudTrail records, are one file's: LIMIT 1 BY keeps one).
@@ -266,7 +239,7 @@ async function ingestOne(
         const rows = await engine.query<{ source_file: string; stored: number; old: number }>(
           `SELECT source_file, uniqExactIf(event_id, NOT is_old) AS stored, countIf(is_old) AS old FROM (
              SELECT s.source_file AS source_file, s.event_id AS event_id,
-               ${(occupied?.n ?? 0) > 0 ? `s.event_id IN (${alreadyStored})` : '0'} AS is_old
+               ${(occupied?.n ?? 0) > 0 ? `s.event_id IN (${storedIn('events')})` : '0'} AS is_old
              FROM ${stage} AS s ${repeats}
              WHERE s.reason = '' ${first})
            GROUP BY source_file
@@ -281,9 +254,6 @@ async function ingestOne(
         for (const s of summaries) storedBy.set(s.source_file, s.valid);
       }
       const columns = [...EVENT_COLUMNS, 'unmapped', 'country', 'asn', 'as_org', 'net_class'].join(', ');
-      const pairs = later
-        ? `if(s.unmapped_pairs = '${UNMAPPED_LATER}', u.unmapped_pairs, s.unmapped_pairs)`
-        : 's.unmapped_pairs';
       if ([...storedBy.values()].some((n) => n > 0)) {
         // Enrich each distinct address of the batch once; the gateway's own country/ASN fill in
         // only where the database has nothing.
@@ -294,17 +264,34 @@ async function ingestOne(
         await engine.exec(
           `INSERT INTO events (${columns})
            SELECT ${EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')},
-             if(${pairs} = '', '', concat('{', ${pairs}, '}')),
+             if(s.unmapped_pairs = '', '', concat('{', s.unmapped_pairs, '}')),
              if(a.country != '', a.country, s.reported_country), if(a.asn != 0, a.asn, s.reported_asn),
              a.as_org, a.net_class
            FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON s.src_ip = a.ip
-           ${later ? `LEFT JOIN ${stage}_unmapped AS u ON s.source_file = u.source_file AND s.source_line = u.source_line` : ''}
            ${repeats}
-           WHERE s.reason = ''${old > 0 ? ` AND s.event_id NOT IN (${alreadyStored})` : ''} ${first}
+           WHERE s.reason = ''${old > 0 ? ` AND s.event_id NOT IN (${storedIn('events')})` : ''} ${first}
            ${unique ? '' : 'LIMIT 1 BY s.event_id'}
            SETTINGS join_use_nulls = 0, ${INSERT_SETTINGS}`,
           { ...params, ...range },
         );
+        // Each stored event's line, read again from the input (the page cache has it: cheaper than
+        // carrying a kilobyte a row through the stage, whose memory the first batch of a process
+        // pays for in page faults) and joined to the rows chosen as above. An event whose line is
+        // already kept (a run stopped between the two inserts) is not kept twice.
+        if (opts.source.remainderSelect)
+          await engine.exec(
+            `INSERT INTO raw_events (event_id, time, format, source_file, source_line, raw)
+             SELECT s.event_id, s.time, {format:String}, s.source_file, s.source_line, l.line
+             FROM (SELECT input_label, _row_number + {firstLine:UInt64} AS source_line, line FROM ${source}) AS l
+             INNER JOIN (
+               SELECT s.event_id AS event_id, s.time AS time, s.source_file AS source_file, s.source_line AS source_line
+               FROM ${stage} AS s ${repeats}
+               WHERE s.reason = ''${(occupied?.n ?? 0) > 0 ? ` AND s.event_id NOT IN (${storedIn('raw_events')})` : ''} ${first}
+               ${unique ? '' : 'LIMIT 1 BY s.event_id'}) AS s
+             ON l.input_label = s.source_file AND l.source_line = s.source_line
+             SETTINGS join_use_nulls = 0, ${INSERT_SETTINGS}`,
+            { ...params, ...range, format: opts.source.name },
+          );
       }
     }
     const reasons = await engine.query<{ source_file: string; reason: string; n: number }>(
@@ -356,8 +343,7 @@ async function ingestOne(
       });
     return total;
   } finally {
-    for (const t of ['', '_addr', '_unmapped', '_repeats'])
-      await engine.exec(`DROP TABLE IF EXISTS ${stage}${t}`);
+    for (const t of ['', '_addr', '_repeats']) await engine.exec(`DROP TABLE IF EXISTS ${stage}${t}`);
   }
 }
 
@@ -392,7 +378,7 @@ function decompressionFailure(err: unknown): string | undefined {
  * compressed input, by its decompressed bytes, when it is over a quarter of this on disk). The
  * parse holds a whole piece in memory (~2.2x its bytes at the peak: 3.0 GB of RSS for 1.4 GB of
  * lines), so this bounds memory whatever the input's size, and progress is reported after each
- * piece. The price is each piece's fixed work (probe, planning, enrichment, ledger) and copying its
+ * piece. The price is each piece's fixed work (planning, enrichment, ledger) and copying its
  * lines, done while the engine ingests the piece before: 4 M plain lines (2.7 GB) took 16.4 s at
  * 2.7 GB peak RSS in 3 pieces, 15.2 s at 5.4 GB whole (18.7 s in pieces cut one after the other).
  */
@@ -486,7 +472,7 @@ async function* piecesOf(
 
 /**
  * At most this many files are read as one batch (see `batchesOf`): the parse's fixed cost (~0.2 s
- * of planning the query, the probe, enrichment, the ledger) is then paid once for all of them.
+ * of planning the query, enrichment, the ledger) is then paid once for all of them.
  * 30 files of 37 MB: 14.1 s parsing one at a time, 5.3 s as one (links to them in one folder, read
  * by a glob; a UNION ALL of one read per file took 8.5 s).
  */

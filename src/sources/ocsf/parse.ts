@@ -1,6 +1,6 @@
 import type { Dialect } from '../../store/index.ts';
 import type { EventSource } from '../source.ts';
-import { unmappedPresent, unmappedSql } from './remainder.ts';
+import { unmappedSql } from './remainder.ts';
 
 /**
  * OCSF JSON lines are parsed inside the engine: one `JSONExtract` into a named tuple per line (a
@@ -74,63 +74,26 @@ function requiredReason(path: string[]): string {
  *
  * Cost model (2 M lines of 700 bytes on 2 cores): the one typed `JSONExtract` is most of the work.
  * Everything else that would touch the text again — the quarantine classification (`isValidJSON`,
- * `JSONHas`), the fallback for numeric ids, the derived event id, the unmapped remainder — runs
- * only for the rows that need it: the query runs with short-circuit evaluation forced
- * (`PARSE_SETTINGS`), so an `if` branch is computed only for the rows that take it. A storable line
- * is recognised from the typed extraction alone (`storable`), and classified in detail only when it
- * is not. The remainder of keys Vigil does not store (`remainder.ts`) is computed only for lines
- * that have such a key, found by counting.
+ * `JSONHas`), the fallback for numeric ids, the derived event id — runs only for the rows that need
+ * it: the query runs with short-circuit evaluation forced (`PARSE_SETTINGS`), so an `if` branch is
+ * computed only for the rows that take it. A storable line is recognised from the typed extraction
+ * alone (`storable`), and classified in detail only when it is not. What the extraction does not
+ * map is not cut out here: ingest keeps the line, and `remainderSelect` reads it.
  */
 export function parseSelect(d: Dialect, input: string): string {
-  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input, 'gated')})`;
+  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input)})`;
 }
 
 /**
- * `unmapped_pairs` of a line whose remainder was left for later (`parseDeferred`), as written in a
- * SQL string literal: a NUL byte, which no remainder holds (it starts with a quote).
+ * SELECT over `input` (a relation of `event_id` and `line`, stored lines): `event_id` and
+ * `unmapped`, the part of the line Vigil does not map, as a JSON object with those keys in place at
+ * any depth (`{"metadata":{"product":{"name":"gw"}},"severity_id":1}`), '' when there is none.
  */
-export const UNMAPPED_LATER = '\\0';
-
-/**
- * The remainder's SQL is large: planning and preparing it costs ~0.2 s per query, more than
- * parsing a small file. Most inputs carry no key Vigil does not store (the simulator's; one
- * gateway's), so ingest looks at the first lines first (`probeSelect`): when none has such a key,
- * the file is parsed without the remainder (`parseDeferred`), which marks the lines that turn out
- * to have one with `UNMAPPED_LATER`; their remainders are then computed by `parseSelect` over those
- * lines only. Otherwise the file is parsed with the remainder, in one pass, with or without the
- * per-line test of whether a line needs it (`parseEvery`).
- */
-export function parseDeferred(d: Dialect, input: string): string {
-  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input, 'later')})`;
-}
-
-/**
- * Like `parseSelect`, for inputs whose probed lines nearly all have keys Vigil does not store (real
- * OCSF carries `metadata.product` and more on every event): the remainder is computed for every
- * storable line, without first testing whether it has any (that test costs ~0.6 µs a line, the
- * remainder ~5 µs, so it pays for itself only where fewer than ~88 % of lines need it; see
- * `EVERY_LINE_SHARE`).
- */
-export function parseEvery(d: Dialect, input: string): string {
-  return `SELECT ${STAGE_COLUMNS.join(', ')} FROM (${parseExpressions(d, input, 'every')})`;
-}
-
-/** Share of probed lines needing the remainder from which `parseEvery` is used. */
-export const EVERY_LINE_SHARE = 0.9;
-
-/** Lines probed before choosing the parse. */
-export const PROBE_LINES = 1000;
-
-/**
- * SELECT of one row: `probed`, how many of the first `PROBE_LINES` lines of `input` the JSON parser
- * takes (a line it rejects has no remainder: its extraction is all null, so it would count), and
- * `n`, how many of those may have unknown keys.
- */
-export function probeSelect(input: string): string {
-  return `SELECT count() AS probed, countIf(${unmappedPresent('line')}) AS n FROM (
-    SELECT line, ${EXTRACT}, ${CLASS}
-    FROM (SELECT line FROM ${input} LIMIT ${PROBE_LINES}))
-  WHERE isNotNull(j.class_uid)`;
+export function remainderSelect(input: string): string {
+  const pairs = unmappedSql('line');
+  return `SELECT event_id, if(pairs = '', '', concat('{', pairs, '}')) AS unmapped FROM (
+    SELECT event_id, line, ${EXTRACT}, ${CLASS}, ${pairs} AS pairs FROM ${input})
+  SETTINGS ${PARSE_SETTINGS}`;
 }
 
 /**
@@ -145,23 +108,9 @@ export const PARSE_SETTINGS = `short_circuit_function_evaluation = 'force_enable
 // fresh process, which is what `vigil ingest` runs, paid for the compiling: 285,193–315,960
 // events/s with it, 300,245–317,438 without (4 fresh runs each, interleaved).
 
-/**
- * How the remainder is computed: for the storable lines that have unknown keys (`gated`), for
- * every storable line (`every`), or only marked on the lines that need it (`later`).
- */
-type RemainderPlan = 'gated' | 'every' | 'later';
-
-function parseExpressions(d: Dialect, input: string, plan: RemainderPlan): string {
+function parseExpressions(d: Dialect, input: string): string {
   const ip = 'j.src_endpoint.ip';
   const session = (f: string) => `if(class_uid = 3002, j.session.${f}, j.actor.session.${f})`;
-  // The remainder of keys Vigil does not store, only for storable lines that have such keys (or
-  // their mark, see `parseDeferred`), or for every storable line (see `parseEvery`).
-  const gate = (present: string) => `${present} AND reason = ''`;
-  const unmapped = {
-    gated: () => unmappedSql('line', gate),
-    every: () => unmappedSql('line', () => `reason = ''`),
-    later: () => `if(${gate(unmappedPresent('line'))}, '${UNMAPPED_LATER}', '')`,
-  }[plan]();
   // True exactly when the classification below would find nothing wrong; it needs no second look
   // at the text. (A line the JSON parser rejects, invalid UTF-8 included, extracts as all-null, so
   // class_uid is null.)
@@ -239,7 +188,7 @@ function parseExpressions(d: Dialect, input: string, plan: RemainderPlan): strin
     toInt8(if(isNull(j.is_mfa), -1, toUInt8(j.is_mfa))) AS is_mfa,
     input_label AS source_file,
     now() AS ingested_at,
-    ${unmapped} AS unmapped_pairs
+    '' AS unmapped_pairs
   FROM ${input}`;
 }
 
@@ -283,5 +232,5 @@ export const ocsf: EventSource = {
   description: 'OCSF 1.x JSON lines: API Activity (6003) and Authentication (3002)',
   linewise: true,
   parseSelect,
-  byProbe: { probeSelect, parseDeferred, parseEvery, everyLineShare: EVERY_LINE_SHARE },
+  remainderSelect,
 };

@@ -1,60 +1,28 @@
 /**
- * The part of an OCSF event Vigil does not store, kept as JSON in `events.unmapped` (spec: anything
- * else on an event is kept, in its raw form), computed in the engine as part of the parse: unknown
- * keys at any depth, in place (`{"metadata":{"product":{"name":"gw"}},"severity_id":1}`).
+ * The part of an OCSF event Vigil does not map (spec: anything else on an event is kept, in its raw
+ * form), as JSON: unknown keys at any depth, in place
+ * (`{"metadata":{"product":{"name":"gw"}},"severity_id":1}`). Ingest keeps each event's line
+ * whole (`raw_events`); this is computed in the engine from that line when an event is read
+ * (`remainderSelect` in parse.ts, `eventRecords`).
  *
- * Cost, measured on 100k lines of 700 bytes (chDB 26, 2 cores, loaded):
- * - A line holding only stored keys is recognised for ~1 µs: an upper bound of the keys in its
- *   text (its colons, `unmappedPresent`) is compared with the stored keys the typed extraction
- *   found (`storedKeys`). The simulator's lines are all like this.
- * - A line with unknown keys costs ~6–8 µs more (about doubling its parse): one split of the line
- *   into members, and one of each mapped object whose text has more keys than were stored.
- * - Three engine behaviours shape the SQL. A lambda's body is evaluated in full, with no
- *   short-circuit, so every "only where needed" is a lambda over an array of zero or one element
- *   (`only1`). An `if` outside lambdas, evaluated lazily, recomputed shared subexpressions once per
- *   use (25x slower). And the planner copies an alias's expression at every use, so aliases of
- *   aliases grow exponentially with depth (a second of planning per query): values used more than
- *   once are bound as lambda arguments instead.
- *
- * Measured later (200k such lines with a nested unknown key, in the whole parse; load 4–10, so
- * ±5 %): parse 1.25 s CPU without the remainder, 1.65 s with only the gate (these lines parse
- * dearer), 2.05 s with the split of the line (`JSONExtractKeysAndValuesRaw`, ~2 µs a line, the
- * floor of any exact remainder), 3.0–3.2 s in full. And the remainder's SQL costs ~0.2 s per query
- * to plan and prepare, whatever the input: a 10-line file parsed in 0.2–0.4 s with it, 0.03 s
- * without. Kept from that:
- * - Ingest probes the first lines and parses without the remainder when none needs it
- *   (`parseDeferred` in parse.ts; later lines that do get it from a second parse of those lines
- *   only). A 10-line ingest: 0.58 → 0.41 s without unknown keys, 0.53 → 0.58 s with (the probe).
- * - Ingest skips the gate when nearly every probed line needs the remainder (`parseEvery`).
- * Keeping a stored key's repeats (the extraction reads the first occurrence; they were dropped
- * before) costs ~0.6 µs a line with unknown keys (a second filter over the top-level members; the
- * same test inside the first one cost 1.4–1.6 µs); skipping the gate saves about as much on inputs
- * where every line has them.
- * Tried, not kept (same output on the tests and on 60k fuzzed lines, CPU within noise of this
- * one): the remainder in subquery layers instead of lambdas (each value a column: dearer, every
- * layer's functions run on every line); one lambda per depth over members numbered by
- * `transform` (place in the shape, kind, first occurrence by `arrayEnumerateUniq`), the objects to
- * prune filtered out first and their pruned texts put back at NUL placeholders
- * (`splitByChar`). Each pass over a line's members costs 0.05–0.2 s per 200k lines, and an exact
- * remainder needs about as many as this one makes. Later, on 500k lines with a nested unknown
- * key (CPU s of extraction plus remainder, best of 3–5, interleaved; this one 4.2–4.4): one pass
- * over the members deciding each by a table of mapped paths (`transform`), 5.2–5.3; the line cut
- * textually at its mapped top-level keys (`multiSearchAllPositions`), pieces holding only stored
- * keys (by their colons) dropped and the rest pruned as here, 6.4 (the cut alone 3.5 over the
- * extraction); without the gate, the pruning tests of all mapped objects in one lambda over their
- * texts, 4.5 against 4.2. A string function over a line's members costs ~5–20 ns a member, and the
- * split (which serialises every value, ~2.6 ns a byte) 2.2 µs a line. Also measured: a census of
- * every object's keys by `JSONExtract` into nested `Map`s, 3–4 µs a line; keeping the whole line
- * instead of its remainder, as dear (writing 700 bytes a row: 21–24 against 22–23 CPU s per 2 M
- * lines); an `if` outside lambdas whose branch reads the typed extraction copies those columns
- * for the rows it takes.
- * What real OCSF costs: every event carries fields OCSF requires that Vigil does not store
- * (category_uid, type_uid, severity_id, class_name, activity_name at the top, metadata.version
- * and metadata.product inside). On such lines (~840 B; `bench/ingest.bench.ts --real`) the parse
- * costs ~15 µs a line against ~4.7 without unknown keys, and ingest ran at 0.26–0.32 of a bare
- * `INSERT … SELECT` (0.66 without the remainder, 0.39 keeping each line whole instead; 0.34–0.35
- * once kept members were decided by arithmetic, below): the cost grows with the number of members
- * kept, not only with the line's bytes.
+ * It used to be computed at ingest, for every line, and the SQL below is shaped by that cost:
+ * - A line holding only mapped keys is recognised for ~1 µs: an upper bound of the keys in its
+ *   text (its colons, `unmappedPresent`) is compared with the mapped keys the typed extraction
+ *   found (`storedKeys`).
+ * - Otherwise one split of the line into members (`JSONExtractKeysAndValuesRaw`, ~2 µs, the floor
+ *   of any exact remainder), and one of each mapped object whose text has more keys than were
+ *   mapped; which members are kept is decided by arithmetic over their places among the mapped
+ *   keys (`transform`).
+ * - Three engine behaviours: a lambda's body is evaluated in full, with no short-circuit, so every
+ *   "only where needed" is a lambda over an array of zero or one element (`only1`); an `if`
+ *   outside lambdas, evaluated lazily, recomputed shared subexpressions once per use (25x slower);
+ *   the planner copies an alias's expression at every use, so aliases of aliases grow
+ *   exponentially with depth: values used more than once are bound as lambda arguments instead.
+ * Even so, on lines carrying the fields OCSF requires (~840 B, ~11 µs a line here) ingest ran at
+ * 0.34–0.35 of a bare `INSERT … SELECT`; keeping the line instead runs at 0.58 (bench/ingest).
+ * Many other shapes were measured and dropped (subquery layers, one pass deciding by a table of
+ * paths, cutting the line textually at mapped keys, the JSON type with skipped paths: 23 CPU s per
+ * 1 M lines for the parse alone); the same remainders were checked on 160,000 fuzzed lines.
  */
 
 /**
@@ -299,12 +267,11 @@ function remainder(t: string, shape: Exclude<Shape, ArrayShape>, when: Record<st
 
 /**
  * SQL over the line `line`, its typed extraction `j` and `class_uid`: the remainder's comma-joined
- * members where `gate(present)` holds, else ''; `present` is true when the line has a key Vigil
- * does not store (the gate should require it).
+ * members, '' when the line has no key Vigil does not map.
  */
-export function unmappedSql(line: string, gate: (present: string) => string): string {
+export function unmappedSql(line: string): string {
   return only1(
-    gate(unmappedPresent(line)),
+    unmappedPresent(line),
     line,
     'ev',
     remainder('ev', EVENT_SHAPE as Exclude<Shape, ArrayShape>, STORED_WHEN),
@@ -327,7 +294,7 @@ export function unmappedSql(line: string, gate: (present: string) => string): st
  * without subjects took the exact path and came out empty; told apart now, the demo's ingest of
  * 1.8 M events went from 33.1 to 28.0 s, and the gate over plain lines from +0.93 to +1.0.
  */
-export function unmappedPresent(line: string): string {
+function unmappedPresent(line: string): string {
   const resources = (EVENT_SHAPE as Record<string, Shape>).resources as ArrayShape;
   // Resources present and empty (the simulator's lines without subjects) extract like absent ones;
   // the text, then the line's top-level type, tells them apart, so that their key and bracket are

@@ -8,6 +8,7 @@ import { access } from './0007_access.ts';
 import { incidentViews } from './0008_incident_views.ts';
 import { dropTokenLedger } from './0011_drop_token_ledger.ts';
 import { tokenLedger } from './0013_token_ledger.ts';
+import { rawEvents } from './0014_raw_events.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -27,4 +28,5 @@ export const migrations: Migration[] = [
   incidentViews,
   dropTokenLedger,
   tokenLedger,
+  rawEvents,
 ];
