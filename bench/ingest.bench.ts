@@ -65,6 +65,14 @@
  * interleaved: --real 101,468 / 109,925 events/s (ratio 0.28 / 0.32, CPU 35.5 / 33.1 s) before
  * deciding kept members by arithmetic (remainder.ts), 115,718 / 113,426 (ratio 0.35 / 0.34, CPU
  * 31.4 / 32.2 s) after; the default then 167,532 (ratio 0.49, CPU 22.8 s).
+ * Then each OCSF line kept whole (`raw_events`, read again from the input after the events are
+ * written) and what Vigil does not map cut out when an event is read, not at ingest (2 rounds of
+ * 2 fresh processes; bare 238–319k events/s meanwhile): --real 156,232 / 147,420 and 127,877 /
+ * 134,038 / 157,452 / 142,460 events/s (ratio 0.55 / 0.46 and 0.54 / 0.47 / 0.53 / 0.57, CPU
+ * 21–26 s, peak RSS ~4.2 GB), where interleaved trials had 0.29–0.35 for the code before; the
+ * default 197,293 / 242,086 (ratio 0.79 / 0.76); --plain 256,969 / 227,951 (ratio 0.90 / 0.81,
+ * peak RSS 5.1–5.2 GB: the kept lines cost ~1.2 s wall on these 2 M, so plain lines lost what
+ * the others gained); --plain --files 40 175,663 / 201,353 (ratio 0.57 / 0.64).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -186,7 +194,8 @@ const rate = (s: number) => Math.round(n / s).toLocaleString('en');
 const fmt = (m: { wall: number; cpu: number; rssMB: number }) =>
   `${m.wall.toFixed(2)} s = ${rate(m.wall)} events/s, CPU ${m.cpu.toFixed(1)} s, peak RSS ${m.rssMB.toFixed(0)} MB`;
 for (let round = 1; round <= rounds; round++) {
-  for (const table of ['events', 'quarantine', 'ingests', 'bare']) await e.exec(`TRUNCATE TABLE ${table}`);
+  for (const table of ['events', 'raw_events', 'quarantine', 'ingests', 'bare'])
+    await e.exec(`TRUNCATE TABLE ${table}`);
   let counts: unknown;
   const vigil = await measure(async () => {
     counts = (await ingestInputs(ws, [input])).counts;
