@@ -509,6 +509,17 @@ describe('OCSF ingest', () => {
         ['piece-299', 300],
       ],
     );
+    // Each piece keeps its own lines, found by their numbers in the whole input.
+    const kept = await eventRecords(ws.engine, ['piece-0', 'piece-150', 'piece-299']);
+    assert.deepEqual(
+      kept.map((r) => r.raw),
+      [lines[0], lines[150], lines[299]],
+    );
+    const [all] = await ws.engine.query<{ n: number }>(
+      `SELECT count() AS n FROM raw_events WHERE source_file = {f:String}`,
+      { f: file },
+    );
+    assert.equal(all?.n, 298);
     // The same lines compressed (1 KB), in pieces of their decompressed bytes: all already there.
     progress.length = 0;
     const again = await ingest(tempFile('pieces.jsonl.gz', zlib.gzipSync(text)), 2048);
