@@ -78,6 +78,12 @@ let stageSeq = 0;
  * skip indexes, compression), and the engine writes with one thread unless told otherwise.
  */
 const INSERT_SETTINGS = `max_insert_threads = ${Math.max(1, Math.min(8, os.availableParallelism()))}`;
+/**
+ * Kept lines are written in parts of at most 262,144 rows (the default gathers ~1 M): over 2 M
+ * lines of 650 B the insert's peak RSS went from 5.3 to 4.6–4.9 GB in the same time (1.5–1.9 s);
+ * 65,536 rows took 2.7 s.
+ */
+const LINES_BLOCK = 'min_insert_block_size_rows = 262144';
 
 /** The lines of one file as an `EventSource` input, binding `{file}` and `{label}`. */
 export const FILE_LINES = `(SELECT line, _row_number, {label:String} AS input_label
@@ -290,7 +296,7 @@ async function ingestOne(
                WHERE s.reason = ''${(occupied?.n ?? 0) > 0 ? ` AND s.event_id NOT IN (${storedIn('raw_events')})` : ''} ${first}
                ${unique ? '' : 'LIMIT 1 BY s.event_id'}) AS s
              ON ${glob === undefined ? '' : 'l.input_label = s.source_file AND '}l.source_line = s.source_line
-             SETTINGS join_use_nulls = 0, ${INSERT_SETTINGS}`,
+             SETTINGS join_use_nulls = 0, ${INSERT_SETTINGS}, ${LINES_BLOCK}`,
             { ...params, ...range, format: opts.source.name },
           );
       }
