@@ -12,7 +12,7 @@
  *   --input F    reuse (or create, and keep) the input file F instead of a temporary one
  *   --keep       keep the temporary directory (input and workspace)
  *   --plain      lines without the key Vigil does not store (metadata.product): by default each
- *                line carries one, so every line's remainder is computed
+ *                line carries one (cut out at ingest before lines were kept whole; see below)
  *   --real       lines with every field OCSF requires that Vigil does not store (category_uid,
  *                type_uid, severity_id, class_name, activity_name, metadata.version and
  *                metadata.product with its vendor_name), as a real producer writes them (~840 B)
@@ -66,13 +66,19 @@
  * deciding kept members by arithmetic (remainder.ts), 115,718 / 113,426 (ratio 0.35 / 0.34, CPU
  * 31.4 / 32.2 s) after; the default then 167,532 (ratio 0.49, CPU 22.8 s).
  * Then each OCSF line kept whole (`raw_events`, read again from the input after the events are
- * written) and what Vigil does not map cut out when an event is read, not at ingest (2 rounds of
- * 2 fresh processes; bare 238–319k events/s meanwhile): --real 156,232 / 147,420 and 127,877 /
- * 134,038 / 157,452 / 142,460 events/s (ratio 0.55 / 0.46 and 0.54 / 0.47 / 0.53 / 0.57, CPU
- * 21–26 s, peak RSS ~4.2 GB), where interleaved trials had 0.29–0.35 for the code before; the
- * default 197,293 / 242,086 (ratio 0.79 / 0.76); --plain 256,969 / 227,951 (ratio 0.90 / 0.81,
- * peak RSS 5.1–5.2 GB: the kept lines cost ~1.2 s wall on these 2 M, so plain lines lost what
- * the others gained); --plain --files 40 175,663 / 201,353 (ratio 0.57 / 0.64).
+ * written) and what Vigil does not map cut out when an event is read, not at ingest (fresh
+ * processes, 2 rounds each unless said; bare 238–324k events/s meanwhile; the machine drifted):
+ * --real 127,877 / 134,038 / 157,452 / 142,460 events/s (ratio 0.54 / 0.47 / 0.53 / 0.57, CPU
+ * 21–26 s, peak RSS ~4.2 GB), where trials of the code before had 0.29–0.35; the default 197,293 /
+ * 242,086 (ratio 0.79 / 0.76); --plain 256,969 / 227,951 (ratio 0.90 / 0.81; the kept lines cost
+ * ~1.2 s wall on these 2 M, so lines without unknown keys lost what the others gained);
+ * --plain --files 40 175,663 / 201,353 (ratio 0.57 / 0.64). Then, joining a one-file input's
+ * lines by number alone, in a faster phase: --real 180,054 / 172,309 / 168,011 / 149,633 (ratio
+ * 0.58 / 0.61 / 0.55 / 0.54, CPU 18–22 s), --plain 260,768 / 270,793 (0.86 / 0.84), the default
+ * 258,101 / 274,635 (0.80 / 0.90), peak RSS ~5.3 GB for these two (one 1.3 GB file, not cut).
+ * With kept lines written in parts of 262,144 rows, one round each, twice: --plain 268,538 /
+ * 241,309 (0.88 / 0.85, peak RSS 4.8–5.0 GB), the default 240,392 / 210,897 (0.93 / 0.85), --real
+ * 150,336 / 137,924 (0.57 / 0.50, 4.1 GB).
  */
 import fs from 'node:fs';
 import os from 'node:os';
