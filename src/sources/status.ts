@@ -50,7 +50,7 @@ export async function workspaceStatus(ws: Workspace): Promise<WorkspaceStatus> {
     'SELECT source_file AS source, count() AS events FROM events GROUP BY source ORDER BY source',
   );
   const [ingests] = await e.query<WorkspaceStatus['ingests'] & { last_at: string }>(
-    `SELECT count() AS inputs, sum(read) AS read, sum(stored) AS stored, sum(quarantined) AS quarantined,
+    `SELECT countIf(first_line = 1) AS inputs, sum(read) AS read, sum(stored) AS stored, sum(quarantined) AS quarantined,
        sum(duplicates) AS duplicates, toString(max(started_at)) AS last_at FROM ingests`,
   );
   const reasons = await e.query<{ reason: string; n: number }>(

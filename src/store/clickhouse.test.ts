@@ -72,6 +72,15 @@ test('every migration applies on 18.16, as local tables on both shards under Dis
       { name: 'people_current', engine: 'View' },
       { name: 'people_local', engine: 'MergeTree' },
     ]);
+    // A column added later reaches the local table and the Distributed one over it.
+    const added = await s.query<{ table: string }>(
+      "SELECT table FROM system.columns WHERE database = {db:String} AND name = 'first_line' ORDER BY table",
+      { db },
+    );
+    assert.deepEqual(
+      added.map((r) => r.table),
+      ['ingests', 'ingests_local'],
+    );
   }
 });
 

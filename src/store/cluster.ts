@@ -15,6 +15,7 @@ const createMergeTree = new RegExp(
 );
 const dropTable = new RegExp(`^\\s*DROP\\s+TABLE\\s+(IF\\s+EXISTS\\s+)?${ident}\\s*$`, 'i');
 const truncateTable = new RegExp(`^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(IF\\s+EXISTS\\s+)?${ident}\\s*$`, 'i');
+const addColumn = new RegExp(`^\\s*ALTER\\s+TABLE\\s+${ident}\\s+(ADD\\s+COLUMN\\b[\\s\\S]*)$`, 'i');
 
 const localName = (name: string): string =>
   name.startsWith('`') ? `\`${name.slice(1, -1)}_local\`` : `${name}_local`;
@@ -60,6 +61,19 @@ export function planClusterStatement(
     const name = truncate[2] as string;
     const target = isDistributed(name) ? localName(name) : name;
     return { kind: 'every-node', statements: [`TRUNCATE TABLE ${truncate[1] ? 'IF EXISTS ' : ''}${target}`] };
+  }
+  // A column added to a table this layer split goes to the shards' local tables and to the
+  // Distributed one over them, which reads only the columns it declares.
+  const add = addColumn.exec(sql);
+  if (add) {
+    const name = add[1] as string;
+    const change = add[2] as string;
+    return {
+      kind: 'every-node',
+      statements: isDistributed(name)
+        ? [`ALTER TABLE ${localName(name)} ${change}`, `ALTER TABLE ${name} ${change}`]
+        : [sql],
+    };
   }
   if (/^(ALTER|RENAME|EXCHANGE|OPTIMIZE)\b/.test(head)) {
     throw new Error(

@@ -7,7 +7,13 @@ import { UserError } from '../../cli/errors.ts';
 import type { Workspace } from '../../store/index.ts';
 import { tempFile, tempWorkspace } from '../../store/testing.ts';
 import { sqlEnrichAddresses } from '../enrich/index.ts';
-import { eventRecords, type IngestCounts, type IngestProgress, ingestInputs } from '../index.ts';
+import {
+  eventRecords,
+  type IngestCounts,
+  type IngestProgress,
+  ingestInputs,
+  workspaceStatus,
+} from '../index.ts';
 import { ingestFiles, UnreadableInput } from './ingest.ts';
 import { ocsf } from './parse.ts';
 
@@ -477,8 +483,11 @@ describe('OCSF ingest', () => {
         pieceBytes,
         onProgress: (p) => progress.push(p),
       });
+    const inputsBefore = (await workspaceStatus(ws)).ingests.inputs;
     const counts = await ingest(file, 8192);
     assert.deepEqual([counts.read, counts.stored, counts.quarantined, counts.duplicates], [300, 298, 1, 1]);
+    // One input, however many pieces.
+    assert.equal((await workspaceStatus(ws)).ingests.inputs, inputsBefore + 1);
     // One report before the first piece and one a piece, the input done only at the last.
     assert.ok(progress.length >= 5, `${progress.length} progress reports`);
     assert.deepEqual(

@@ -334,6 +334,7 @@ async function ingestOne(
         max_time: s && s.valid > 0 ? s.hi : '1970-01-01 00:00:00',
         started_at: Math.floor(started / 1000),
         seconds,
+        first_line: f.firstLine ?? 1,
       };
     });
     await engine.insert('ingests', ledger);

@@ -9,6 +9,7 @@ import { incidentViews } from './0008_incident_views.ts';
 import { dropTokenLedger } from './0011_drop_token_ledger.ts';
 import { tokenLedger } from './0013_token_ledger.ts';
 import { rawEvents } from './0014_raw_events.ts';
+import { ingestPieces } from './0015_ingest_pieces.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
@@ -29,4 +30,5 @@ export const migrations: Migration[] = [
   dropTokenLedger,
   tokenLedger,
   rawEvents,
+  ingestPieces,
 ];
