@@ -32,12 +32,17 @@ export async function readRecords(
     { ids: [...ids] },
   );
   if (events.length === 0) return [];
-  // The hours and ids select the lines by `raw_events`' primary key.
-  const hours = [...new Set(events.map((e) => `${e.time.slice(0, 13)}:00:00`))];
+  // Where each was read selects its line by `raw_events`' primary key; the id, among lines read
+  // there under the same name.
   const kept = `(SELECT event_id, format, raw AS line FROM raw_events
-    WHERE toStartOfHour(time) IN {hours:Array(DateTime('UTC'))} AND event_id IN {ids:Array(String)}
+    WHERE source_file IN {files:Array(String)} AND source_line IN {lines:Array(UInt64)}
+      AND event_id IN {ids:Array(String)}
     LIMIT 1 BY event_id)`;
-  const params = { hours, ids: events.map((e) => e.event_id) };
+  const params = {
+    files: [...new Set(events.map((e) => e.source_file))],
+    lines: events.map((e) => e.source_line),
+    ids: events.map((e) => e.event_id),
+  };
   const lines = await engine.query<{ event_id: string; format: string; line: string }>(
     `SELECT event_id, format, line FROM ${kept}`,
     params,
