@@ -78,7 +78,11 @@
  * 258,101 / 274,635 (0.80 / 0.90), peak RSS ~5.3 GB for these two (one 1.3 GB file, not cut).
  * With kept lines written in parts of 262,144 rows, one round each, twice: --plain 268,538 /
  * 241,309 (0.88 / 0.85, peak RSS 4.8–5.0 GB), the default 240,392 / 210,897 (0.93 / 0.85), --real
- * 150,336 / 137,924 (0.57 / 0.50, 4.1 GB).
+ * 150,336 / 137,924 (0.57 / 0.50, 4.1 GB). With `raw_events` ordered by where each line was read,
+ * one round each, interleaved, in a slow phase (bare 203–277k for one file): --real 134,322 /
+ * 130,744 (0.66 / 0.57, CPU 25–26 s, peak RSS 3.8–3.9 GB), --plain 194,817 / 220,705 (0.71 /
+ * 0.80), the default 197,472 / 223,825 (0.71 / 0.89; peak RSS 4.6–5.0 GB), --plain --files 40
+ * 191,443 (0.52; bare read the 40 files at 370,356).
  */
 import fs from 'node:fs';
 import os from 'node:os';
