@@ -31,7 +31,7 @@ export function register(program: Command): void {
         for (const r of records)
           process.stdout.write(
             `${r.event_id}  ${r.time}  ${r.source_file}:${r.source_line}\n` +
-              `  line:     ${r.raw || '(not kept: this format keeps only what it does not map)'}\n` +
+              `  line:     ${r.raw || '(none kept for this event)'}\n` +
               `  unmapped: ${r.unmapped || '(nothing)'}\n`,
           );
       if (missing.length > 0)
