@@ -114,6 +114,20 @@ describe('vigil CLI', () => {
     assert.match(flag.stderr, /Usage: vigil ingest/);
   });
 
+  test('the store is readable by its owner only, an existing one included', () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-perm-'));
+    try {
+      fs.mkdirSync(path.join(other, 'store'), { mode: 0o755 });
+      fs.chmodSync(path.join(other, 'store'), 0o755);
+      const r = spawnSync(process.execPath, [bin, '--home', other, 'status', '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(fs.statSync(path.join(other, 'store')).mode & 0o777, 0o700);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+    assert.equal(fs.statSync(path.join(home, 'store')).mode & 0o777, 0o700);
+  });
+
   test('a second process on a busy workspace is told who holds it', async () => {
     // Hold the workspace from a child process, then try to use it.
     const holder = spawn(

@@ -66,8 +66,13 @@ export async function openWorkspace(home: string, opts: OpenOptions = {}): Promi
     engine = await ClickHouseServerEngine.connect(opts.engineUrl);
   } else {
     acquireHold(home, opts.command);
+    // The store holds personal data (every event, each line as read, who was exposed): only the
+    // workspace's owner may read it, whatever the umask (an existing store is tightened too).
+    const store = path.join(home, 'store');
+    fs.mkdirSync(store, { recursive: true, mode: 0o700 });
+    fs.chmodSync(store, 0o700);
     try {
-      engine = ChdbEngine.open(path.join(home, 'store'));
+      engine = ChdbEngine.open(store);
     } catch (err) {
       fs.rmSync(holderFile(home), { force: true });
       if (err instanceof WorkspaceLockedError) throw busyError(home);
