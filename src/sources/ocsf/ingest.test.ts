@@ -462,6 +462,14 @@ describe('OCSF ingest', () => {
     await ingestInputs(ws, [b]);
     await ingestInputs(ws, [a, b]);
     assert.deepEqual(await kept(), once);
+    // Beside a new event, the ones already kept are not kept again.
+    const fresh = line({ metadata: { uid: 'keep-3' } });
+    const c = tempFile('keep-c.jsonl', [again, other, fresh].join('\n'));
+    assert.equal((await ingestInputs(ws, [c])).counts.stored, 1);
+    assert.deepEqual(await kept(), [
+      ...once,
+      { event_id: 'keep-3', source_file: c, source_line: 3, raw: fresh },
+    ]);
     // A quarantined line is kept in quarantine only.
     const [bad] = await ws.engine.query<{ n: number }>(
       `SELECT count() AS n FROM raw_events WHERE raw LIKE '%keep-bad%'`,
