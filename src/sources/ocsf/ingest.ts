@@ -104,7 +104,8 @@ const GLOB_CHARS = /[*?{}[\]]/;
  * as one batch, and writes one ledger row for each.
  *
  * The engine parses the batch once into an in-memory stage; from there valid rows that are not
- * already stored go to `events` and the rest to `quarantine`. Duplicates are recognised by event
+ * already stored go to `events` (and their lines, of a source that keeps them, to `raw_events`)
+ * and the rest to `quarantine`. Duplicates are recognised by event
  * id against the stored events of the same time range (the primary key keeps that lookup to the
  * hours involved), and inside the batch itself, where the first occurrence (in the order of the
  * files, then of their lines) is the one stored, as if the files were ingested one after the
@@ -218,10 +219,11 @@ async function ingestOne(
       );
       const unique = ids!.distinct === valid;
       const inRange = `time BETWEEN {lo:DateTime64(3, 'UTC')} AND {hi:DateTime64(3, 'UTC')}`;
-      const [occupied] = await engine.query<{ n: number }>(
+      const [inStore] = await engine.query<{ n: number }>(
         `SELECT count() AS n FROM (SELECT 1 FROM events WHERE ${inRange} LIMIT 1)`,
         range,
       );
+      const occupied = (inStore?.n ?? 0) > 0;
       // The batch's ids already in `table` (`events` or `raw_events`).
       const storedIn = (table: string) => `SELECT event_id FROM ${table}
              WHERE ${inRange} AND event_id IN (SELECT event_id FROM ${stage} WHERE reason = '')`;
@@ -235,19 +237,21 @@ async function ingestOne(
           params,
         );
       }
-      const first = unique
-        ? ''
-        : `AND (r.event_id = '' OR (${fileOrder('s.source_file')}, s.source_line) = r.first)`;
       const repeats = unique ? '' : `LEFT JOIN ${stage}_repeats AS r ON s.event_id = r.event_id`;
+      // After `FROM stage AS s` (and any join of its own): the rows stored, valid, each id at its
+      // first position, and, given a table, not already in it.
+      const chosen = (notIn?: string) => `${repeats}
+           WHERE s.reason = ''${notIn ? ` AND s.event_id NOT IN (${storedIn(notIn)})` : ''}
+           ${unique ? '' : `AND (r.event_id = '' OR (${fileOrder('s.source_file')}, s.source_line) = r.first)`}`;
+      const onePerId = unique ? '' : 'LIMIT 1 BY s.event_id';
       let old = 0;
-      if ((occupied?.n ?? 0) > 0 || !unique) {
+      if (occupied || !unique) {
         // Stored = distinct new ids, counted for the file where each is first.
         const rows = await engine.query<{ source_file: string; stored: number; old: number }>(
           `SELECT source_file, uniqExactIf(event_id, NOT is_old) AS stored, countIf(is_old) AS old FROM (
              SELECT s.source_file AS source_file, s.event_id AS event_id,
-               ${(occupied?.n ?? 0) > 0 ? `s.event_id IN (${storedIn('events')})` : '0'} AS is_old
-             FROM ${stage} AS s ${repeats}
-             WHERE s.reason = '' ${first})
+               ${occupied ? `s.event_id IN (${storedIn('events')})` : '0'} AS is_old
+             FROM ${stage} AS s ${chosen()})
            GROUP BY source_file
            SETTINGS join_use_nulls = 0`,
           { ...params, ...range },
@@ -274,15 +278,13 @@ async function ingestOne(
              if(a.country != '', a.country, s.reported_country), if(a.asn != 0, a.asn, s.reported_asn),
              a.as_org, a.net_class
            FROM ${stage} AS s LEFT JOIN ${stage}_addr AS a ON s.src_ip = a.ip
-           ${repeats}
-           WHERE s.reason = ''${old > 0 ? ` AND s.event_id NOT IN (${storedIn('events')})` : ''} ${first}
-           ${unique ? '' : 'LIMIT 1 BY s.event_id'}
+           ${chosen(old > 0 ? 'events' : undefined)} ${onePerId}
            SETTINGS join_use_nulls = 0, ${INSERT_SETTINGS}`,
           { ...params, ...range },
         );
         // Each stored event's line, read again from the input (the page cache has it: cheaper than
         // carrying a kilobyte a row through the stage, whose memory the first batch of a process
-        // pays for in page faults) and joined to the rows chosen as above, by line alone when the
+        // pays for in page faults) and joined to the same chosen rows, by line alone when the
         // input is one file (~0.5 µs a row cheaper than hashing its label too). An event whose line
         // is already kept (a run stopped between the two inserts) is not kept twice.
         if (opts.source.remainderSelect)
@@ -292,9 +294,7 @@ async function ingestOne(
              FROM (SELECT input_label, _row_number + {firstLine:UInt64} AS source_line, line FROM ${source}) AS l
              INNER JOIN (
                SELECT s.event_id AS event_id, s.time AS time, s.source_file AS source_file, s.source_line AS source_line
-               FROM ${stage} AS s ${repeats}
-               WHERE s.reason = ''${(occupied?.n ?? 0) > 0 ? ` AND s.event_id NOT IN (${storedIn('raw_events')})` : ''} ${first}
-               ${unique ? '' : 'LIMIT 1 BY s.event_id'}) AS s
+               FROM ${stage} AS s ${chosen(occupied ? 'raw_events' : undefined)} ${onePerId}) AS s
              ON ${glob === undefined ? '' : 'l.input_label = s.source_file AND '}l.source_line = s.source_line
              SETTINGS join_use_nulls = 0, ${INSERT_SETTINGS}, ${LINES_BLOCK}`,
             { ...params, ...range, format: opts.source.name },
